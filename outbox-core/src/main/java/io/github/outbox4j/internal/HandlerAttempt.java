@@ -1,0 +1,108 @@
+package io.github.outbox4j.internal;
+
+import io.github.outbox4j.MessageKind;
+import io.github.outbox4j.OutboxException;
+import io.github.outbox4j.OutboxHeaders;
+import io.github.outbox4j.OutboxMessage;
+import io.github.outbox4j.ReceivedMessage;
+import io.github.outbox4j.spi.MessageOutcome;
+import io.github.outbox4j.spi.OutboxSerializer;
+import io.github.outbox4j.spi.OutboxStorage;
+import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.TransactionRunner;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+
+/**
+ * One call of a consumer's handler, in a local transaction that also marks the inbox row SUCCEEDED — fenced
+ * by the row's version, so that if another worker took the row over meanwhile, the whole transaction rolls
+ * back and the handler's effects with it. That is what makes a handler's effects apply once per message and
+ * group. A non-null result is published to the message's callback topic in the same transaction.
+ */
+public final class HandlerAttempt implements MessageProcessor.Attempt {
+    private final Subscribers subscribers;
+    private final OutboxSerializer serializer;
+    private final OutboxStorage storage;
+    private final TransactionRunner transactions;
+    private final Executor executor;
+    private final Clock clock;
+    private final Duration succeededRetention;
+
+    public HandlerAttempt(
+            Subscribers subscribers,
+            OutboxSerializer serializer,
+            OutboxStorage storage,
+            TransactionRunner transactions,
+            Executor executor,
+            Clock clock,
+            Duration succeededRetention) {
+        this.subscribers = subscribers;
+        this.serializer = serializer;
+        this.storage = storage;
+        this.transactions = transactions;
+        this.executor = executor;
+        this.clock = clock;
+        this.succeededRetention = succeededRetention;
+    }
+
+    @Override
+    public CompletionStage<Void> run(StoredMessage message) {
+        return run(message, message.attempts() + 1);
+    }
+
+    @Override
+    public CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
+        return CompletableFuture.runAsync(() -> handle(message, attemptNumber), executor);
+    }
+
+    private void handle(StoredMessage row, int attemptNumber) {
+        Subscribers.Subscriber subscriber = subscribers.find(row.group(), row.topic());
+        if (subscriber == null) {
+            throw new NoHandlerException(row);
+        }
+        Object payload = serializer.deserialize(row.payload(), subscriber.payloadType());
+        transactions.inTransaction((connection, publisher) -> {
+            ReceivedMessage received = new ReceivedMessage(
+                    row.id(), row.topic(), row.group(), row.key(), row.headers(), attemptNumber, connection, publisher);
+            Object result = invoke(subscriber, payload, received);
+            String callbackTopic = row.headers().get(OutboxHeaders.CALLBACK_NAME);
+            if (result != null && callbackTopic != null) {
+                publisher.publish(OutboxMessage.builder(callbackTopic, result)
+                        .correlationId(row.id())
+                        .build());
+            }
+            MessageOutcome succeeded =
+                    MessageOutcome.succeeded(row, attemptNumber, clock.instant().plus(succeededRetention));
+            if (storage.complete(connection, MessageKind.RECEIVED, List.of(succeeded))
+                    .isEmpty()) {
+                throw new StaleClaimException("Message " + row.id() + " of group " + row.group()
+                        + " was taken over by another worker; this attempt's effects are rolled back");
+            }
+            return null;
+        });
+    }
+
+    private static Object invoke(Subscribers.Subscriber subscriber, Object payload, ReceivedMessage received) {
+        try {
+            return subscriber.handler().handle(payload, received);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new OutboxException(
+                    "Handler of topic '" + received.topic() + "' in group '" + received.group() + "' failed: " + e, e);
+        }
+    }
+
+    /** A row whose topic no longer has a handler in its group: retrying cannot help until one is deployed. */
+    static final class NoHandlerException extends OutboxException {
+        private static final long serialVersionUID = 1L;
+
+        NoHandlerException(StoredMessage row) {
+            super("no handler for topic '" + row.topic() + "' in group '" + row.group() + "'");
+        }
+    }
+}

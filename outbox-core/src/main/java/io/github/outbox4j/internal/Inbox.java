@@ -1,0 +1,140 @@
+package io.github.outbox4j.internal;
+
+import io.github.outbox4j.MessageKind;
+import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.OutboxHeaders;
+import io.github.outbox4j.OutboxObserver;
+import io.github.outbox4j.spi.InboundListener;
+import io.github.outbox4j.spi.OutboxStorage;
+import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.TransportMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiving end of a transport: stores each message in {@code msg_received} (unique per message id and
+ * group) and returns once they are durable, so the transport may acknowledge them; then the new ones are
+ * handled at once. A message received before by the same group is skipped. A message that cannot be handled
+ * at all — no {@code outbox-msg-id} header, or no handler for its topic in the group — is stored FAILED with
+ * the reason and alerted, and does not hold up the messages behind it.
+ *
+ * <p>A fresh row is due at its first-delay time: if this process dies before handling it, the retry
+ * processor of any instance handles it then. Thread-safe.
+ */
+public final class Inbox implements InboundListener {
+    private static final Logger log = LoggerFactory.getLogger(Inbox.class);
+
+    private final OutboxStorage storage;
+    private final Subscribers subscribers;
+    private final MessageProcessor processor;
+    private final AlertDispatcher alerts;
+    private final Clock clock;
+    private final Duration firstDelay;
+    private final Duration failedRetention;
+    private final OutboxObserver observer;
+    private final LongAdder duplicates = new LongAdder();
+
+    public Inbox(
+            OutboxStorage storage,
+            Subscribers subscribers,
+            MessageProcessor processor,
+            AlertDispatcher alerts,
+            Clock clock,
+            Duration firstDelay,
+            Duration failedRetention,
+            OutboxObserver observer) {
+        this.storage = storage;
+        this.subscribers = subscribers;
+        this.processor = processor;
+        this.alerts = alerts;
+        this.clock = clock;
+        this.firstDelay = firstDelay;
+        this.failedRetention = failedRetention;
+        this.observer = observer;
+    }
+
+    @Override
+    public void onMessages(String group, List<TransportMessage> messages) {
+        List<StoredMessage> toHandle = new ArrayList<>(messages.size());
+        for (TransportMessage message : messages) {
+            String problem = problemOf(group, message);
+            StoredMessage row = row(group, message, problem);
+            if (!storage.insertReceived(row)) {
+                duplicates.increment();
+                observer.duplicate(row.topic(), group);
+                log.debug("Message {} was already received by group {}; skipped", row.id(), group);
+                continue;
+            }
+            observer.received(row.topic(), group);
+            if (problem != null) {
+                log.warn(
+                        "Message {} of topic '{}' for group {} stored as FAILED: {}",
+                        row.id(),
+                        row.topic(),
+                        group,
+                        problem);
+                observer.exhausted(MessageKind.RECEIVED, row.topic(), group);
+                alerts.exhausted(MessageKind.RECEIVED, row, problem);
+            } else {
+                toHandle.add(row);
+            }
+        }
+        if (!toHandle.isEmpty()) {
+            // stored: the transport may acknowledge once this returns; handling now only saves the wait for a poll
+            processor.process(toHandle);
+        }
+    }
+
+    /** Deliveries skipped because the group had received the message before. */
+    public long duplicates() {
+        return duplicates.sum();
+    }
+
+    private String problemOf(String group, TransportMessage message) {
+        String id = message.headers().get(OutboxHeaders.MESSAGE_ID);
+        if (id == null || id.isBlank()) {
+            return "missing header " + OutboxHeaders.MESSAGE_ID + ": not a message published by Outbox4j";
+        }
+        if (subscribers.find(group, message.topic()) == null) {
+            return "no handler for topic '" + message.topic() + "' in group '" + group + "'";
+        }
+        return null;
+    }
+
+    private StoredMessage row(String group, TransportMessage message, String problem) {
+        Instant now = clock.instant();
+        String payload = new String(message.body(), StandardCharsets.UTF_8);
+        if (problem == null) {
+            return StoredMessage.pending(
+                    message.id(),
+                    group,
+                    message.topic(),
+                    message.key(),
+                    message.headers(),
+                    payload,
+                    now,
+                    now.plus(firstDelay));
+        }
+        return new StoredMessage(
+                message.id(),
+                group,
+                message.topic(),
+                message.key(),
+                message.headers(),
+                payload,
+                MessageStatus.FAILED,
+                0,
+                now,
+                null,
+                now.plus(failedRetention),
+                problem,
+                0);
+    }
+}

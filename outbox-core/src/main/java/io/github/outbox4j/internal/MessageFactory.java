@@ -1,0 +1,58 @@
+package io.github.outbox4j.internal;
+
+import io.github.outbox4j.OutboxHeaders;
+import io.github.outbox4j.OutboxMessage;
+import io.github.outbox4j.spi.OutboxSerializer;
+import io.github.outbox4j.spi.StoredMessage;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns a message to publish into its outbox row: a new id, the payload as JSON (serialized first, so a
+ * payload that cannot be serialized fails before anything is written), the {@code outbox-*} headers, and
+ * the time it is first due. Thread-safe.
+ */
+public final class MessageFactory {
+    private final MessageIds ids;
+    private final OutboxSerializer serializer;
+    private final Clock clock;
+    private final Duration firstDelay;
+
+    public MessageFactory(MessageIds ids, OutboxSerializer serializer, Clock clock, Duration firstDelay) {
+        this.ids = ids;
+        this.serializer = serializer;
+        this.clock = clock;
+        this.firstDelay = firstDelay;
+    }
+
+    /**
+     * The row for {@code message}. An undelayed row is due at its first-delay time: until then the
+     * in-process dispatcher owns it, and only if that process dies does the retry processor take it.
+     */
+    public StoredMessage toRow(OutboxMessage message) {
+        String payload = serializer.serialize(message.payload());
+        String id = ids.next();
+        Map<String, String> headers = new LinkedHashMap<>(message.headers());
+        headers.put(OutboxHeaders.MESSAGE_ID, id);
+        headers.put(OutboxHeaders.MESSAGE_NAME, message.topic());
+        if (message.key() != null) {
+            headers.put(OutboxHeaders.MESSAGE_KEY, message.key());
+        }
+        headers.put(OutboxHeaders.CORRELATION_ID, message.correlationId() != null ? message.correlationId() : id);
+        if (message.callbackTopic() != null) {
+            headers.put(OutboxHeaders.CALLBACK_NAME, message.callbackTopic());
+        }
+        headers.put(OutboxHeaders.CONTENT_TYPE, OutboxHeaders.JSON);
+        Instant now = clock.instant();
+        Instant due = now.plus(isDelayed(message) ? message.delay() : firstDelay);
+        return StoredMessage.pending(id, null, message.topic(), message.key(), headers, payload, now, due);
+    }
+
+    /** Delayed messages are left to the retry processor, which claims them once their time has come. */
+    public static boolean isDelayed(OutboxMessage message) {
+        return !message.delay().isZero();
+    }
+}

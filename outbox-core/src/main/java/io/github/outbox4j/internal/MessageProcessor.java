@@ -1,0 +1,269 @@
+package io.github.outbox4j.internal;
+
+import io.github.outbox4j.MessageKind;
+import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.OutboxObserver;
+import io.github.outbox4j.retry.RetryPolicy;
+import io.github.outbox4j.spi.MessageOutcome;
+import io.github.outbox4j.spi.OutboxStorage;
+import io.github.outbox4j.spi.StoredMessage;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one engine both sides share: takes rows that this instance holds (fresh after commit, or claimed by
+ * the retry processor), makes the attempts the {@link RetryPolicy} allows now, and records every outcome of
+ * the batch in one fenced write. A row that becomes FAILED is alerted once, by the instance whose write
+ * landed.
+ *
+ * <p>A row never attempted before gets the immediate attempts; a row already past them gets one attempt
+ * per claim. Attempts run asynchronously, so a whole batch is in flight at once. Thread-safe.
+ */
+public final class MessageProcessor {
+    private static final Logger log = LoggerFactory.getLogger(MessageProcessor.class);
+
+    /** One try at a message: a send (published side) or a handler call (received side). */
+    @FunctionalInterface
+    public interface Attempt {
+        CompletionStage<Void> run(StoredMessage message);
+
+        /** The same, told which attempt on the row this is (1 for the first ever). */
+        default CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
+            return run(message);
+        }
+    }
+
+    private final MessageKind kind;
+    private final OutboxStorage storage;
+    private final RetryPolicy policy;
+    private final Attempt attempt;
+    private final AlertDispatcher alerts;
+    private final Clock clock;
+    private final ScheduledExecutorService timer;
+    private final Duration attemptTimeout;
+    private final Duration succeededRetention;
+    private final Duration failedRetention;
+    private final Retry[] retriesByBudget;
+    private final OutboxObserver observer;
+
+    public MessageProcessor(
+            MessageKind kind,
+            OutboxStorage storage,
+            RetryPolicy policy,
+            Attempt attempt,
+            AlertDispatcher alerts,
+            Clock clock,
+            ScheduledExecutorService timer,
+            Duration attemptTimeout,
+            Duration succeededRetention,
+            Duration failedRetention,
+            OutboxObserver observer) {
+        this.kind = kind;
+        this.storage = storage;
+        this.policy = policy;
+        this.attempt = attempt;
+        this.alerts = alerts;
+        this.clock = clock;
+        this.timer = timer;
+        this.attemptTimeout = attemptTimeout;
+        this.succeededRetention = succeededRetention;
+        this.failedRetention = failedRetention;
+        this.observer = observer;
+        this.retriesByBudget = new Retry[policy.immediateAttempts() + 1];
+        for (int budget = 1; budget <= policy.immediateAttempts(); budget++) {
+            retriesByBudget[budget] = Retry.of(
+                    "outbox-" + kind.name().toLowerCase() + "-" + budget,
+                    RetryConfig.custom()
+                            .maxAttempts(budget)
+                            .waitDuration(policy.immediateBackoff())
+                            .retryOnException(error -> isRetryable(unwrap(error)))
+                            .build());
+        }
+    }
+
+    /** Without an observer. */
+    public MessageProcessor(
+            MessageKind kind,
+            OutboxStorage storage,
+            RetryPolicy policy,
+            Attempt attempt,
+            AlertDispatcher alerts,
+            Clock clock,
+            ScheduledExecutorService timer,
+            Duration attemptTimeout,
+            Duration succeededRetention,
+            Duration failedRetention) {
+        this(
+                kind,
+                storage,
+                policy,
+                attempt,
+                alerts,
+                clock,
+                timer,
+                attemptTimeout,
+                succeededRetention,
+                failedRetention,
+                OutboxObserver.NONE);
+    }
+
+    public MessageKind kind() {
+        return kind;
+    }
+
+    /**
+     * Attempts every message of {@code batch} and records the outcomes. Returns once they are written (or
+     * the write failed: the rows then keep their lease and come back to the retry processor).
+     */
+    public void process(List<StoredMessage> batch) {
+        List<CompletableFuture<MessageOutcome>> pending = new ArrayList<>(batch.size());
+        for (StoredMessage message : batch) {
+            pending.add(attempt(message));
+        }
+        List<MessageOutcome> outcomes = new ArrayList<>(batch.size());
+        Map<MessageOutcome, StoredMessage> messageOf = new HashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            MessageOutcome outcome = await(pending.get(i), batch.get(i));
+            outcomes.add(outcome);
+            messageOf.put(outcome, batch.get(i));
+        }
+        if (kind == MessageKind.RECEIVED) {
+            // a handler's success is recorded inside its own transaction (see HandlerAttempt); writing it
+            // again here would only be refused by the fencing
+            outcomes.removeIf(outcome -> outcome.status() == MessageStatus.SUCCEEDED);
+        }
+        List<MessageOutcome> written;
+        try {
+            written = storage.complete(kind, outcomes);
+        } catch (RuntimeException e) {
+            log.warn(
+                    "Could not record {} outcomes of {} messages; they will be retried when their lease ends",
+                    outcomes.size(),
+                    kind,
+                    e);
+            return;
+        }
+        for (MessageOutcome outcome : written) {
+            if (outcome.status() == MessageStatus.FAILED) {
+                StoredMessage message = messageOf.get(outcome);
+                observer.exhausted(kind, message.topic(), message.group());
+                alerts.exhausted(kind, message, outcome.lastError());
+            }
+        }
+    }
+
+    private CompletableFuture<MessageOutcome> attempt(StoredMessage message) {
+        int remaining = policy.maxAttempts() - message.attempts();
+        if (remaining <= 0) {
+            return CompletableFuture.completedFuture(outcome(
+                    message,
+                    0,
+                    new IllegalStateException("no attempt left: " + message.attempts() + " made, max-attempts is "
+                            + policy.maxAttempts())));
+        }
+        int budget = Math.min(remaining, Math.max(1, policy.immediateAttempts() - message.attempts()));
+        AtomicInteger made = new AtomicInteger();
+        CompletionStage<Void> attempts = retriesByBudget[budget].executeCompletionStage(
+                timer, () -> once(message, message.attempts() + made.incrementAndGet()));
+        return attempts.toCompletableFuture()
+                .handle((ignored, error) -> outcome(message, made.get(), error == null ? null : unwrap(error)));
+    }
+
+    private CompletableFuture<Void> once(StoredMessage message, int attemptNumber) {
+        try {
+            return attempt.run(message, attemptNumber)
+                    .toCompletableFuture()
+                    .copy()
+                    .orTimeout(attemptTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenComplete((ignored, error) -> observe(message, error));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private MessageOutcome outcome(StoredMessage message, int made, Throwable error) {
+        int attempts = message.attempts() + made;
+        Instant now = clock.instant();
+        if (error == null) {
+            return MessageOutcome.succeeded(message, attempts, now.plus(succeededRetention));
+        }
+        String description = describe(error);
+        if (!isRetryable(error) || policy.isExhausted(attempts)) {
+            log.warn(
+                    "{} message {} of topic '{}' FAILED after {} attempts: {}",
+                    kind,
+                    message.id(),
+                    message.topic(),
+                    attempts,
+                    description);
+            return MessageOutcome.failed(message, attempts, now.plus(failedRetention), description);
+        }
+        Instant next = now.plus(policy.delayAfter(attempts));
+        log.debug("{} message {} attempt {} failed, next at {}: {}", kind, message.id(), attempts, next, description);
+        return MessageOutcome.retrying(message, attempts, next, description);
+    }
+
+    private MessageOutcome await(CompletableFuture<MessageOutcome> future, StoredMessage message) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return outcome(message, 0, e);
+        } catch (ExecutionException e) {
+            return outcome(message, 0, e.getCause());
+        }
+    }
+
+    private void observe(StoredMessage message, Throwable error) {
+        Throwable cause = error == null ? null : unwrap(error);
+        if (kind == MessageKind.PUBLISHED) {
+            if (cause == null) {
+                observer.sent(message.topic(), Duration.between(message.addedAt(), clock.instant()));
+            } else {
+                observer.sendFailed(message.topic(), cause);
+            }
+        } else if (cause == null) {
+            observer.handled(message.topic(), message.group(), Duration.between(message.addedAt(), clock.instant()));
+        } else {
+            observer.handlerFailed(message.topic(), message.group(), cause);
+        }
+    }
+
+    /** A row taken over by another worker is not retried here: the other worker owns it now. */
+    private boolean isRetryable(Throwable error) {
+        return !(error instanceof StaleClaimException) && policy.isRetryable(error);
+    }
+
+    static Throwable unwrap(Throwable error) {
+        Throwable current = error;
+        while ((current instanceof CompletionException || current instanceof ExecutionException)
+                && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+
+    private static String describe(Throwable error) {
+        if (error instanceof java.util.concurrent.TimeoutException) {
+            return "no answer within the attempt timeout (" + error.getClass().getName() + ")";
+        }
+        String message = error.getMessage();
+        return error.getClass().getName() + (message == null ? "" : ": " + message);
+    }
+}

@@ -1,0 +1,111 @@
+package io.github.outbox4j.internal;
+
+import io.github.outbox4j.spi.OutboxStorage;
+import io.github.outbox4j.spi.StoredMessage;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background task: every poll interval it claims due rows in batches and hands them to the {@link
+ * MessageProcessor}: retries whose time has come, delayed messages whose delay is over, and rows committed
+ * but never dispatched because their process died (they are due at their first-delay time). While a batch
+ * is claimed, its rows' next attempt time is pushed to the end of a lease, so other instances skip them
+ * and no row lock is held during the broker calls. A full batch is followed by the next one at once, so a
+ * backlog drains at full speed while memory holds only one batch. Thread-safe.
+ */
+public final class RetryProcessor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RetryProcessor.class);
+
+    private final OutboxStorage storage;
+    private final MessageProcessor processor;
+    private final Clock clock;
+    private final Duration pollInterval;
+    private final Duration lease;
+    private final int batchSize;
+    private final Runnable afterPoll;
+    private final ScheduledExecutorService executor;
+    private volatile boolean closed;
+
+    public RetryProcessor(
+            OutboxStorage storage,
+            MessageProcessor processor,
+            Clock clock,
+            Duration pollInterval,
+            Duration lease,
+            int batchSize,
+            Runnable afterPoll) {
+        this.storage = storage;
+        this.processor = processor;
+        this.clock = clock;
+        this.pollInterval = pollInterval;
+        this.lease = lease;
+        this.batchSize = batchSize;
+        this.afterPoll = afterPoll;
+        this.executor = Executors.newSingleThreadScheduledExecutor(
+                new NamedThreadFactory("retry-" + processor.kind().name().toLowerCase()));
+    }
+
+    public void start() {
+        executor.scheduleWithFixedDelay(this::pollSafely, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Claims and processes due rows until fewer than a batch are due; returns how many it processed. */
+    public int poll() {
+        int total = 0;
+        List<StoredMessage> claimed;
+        do {
+            Instant now = clock.instant();
+            claimed = storage.claimDue(processor.kind(), now, now.plus(lease), batchSize);
+            if (!claimed.isEmpty()) {
+                processor.process(claimed);
+                total += claimed.size();
+            }
+        } while (claimed.size() == batchSize && !closed);
+        return total;
+    }
+
+    private void pollSafely() {
+        try {
+            poll();
+        } catch (RuntimeException e) {
+            log.warn(
+                    "Polling due {} messages failed, trying again in {}: {}",
+                    processor.kind(),
+                    pollInterval,
+                    e.getMessage(),
+                    e);
+        } finally {
+            try {
+                afterPoll.run();
+            } catch (RuntimeException e) {
+                log.warn("After-poll task failed", e);
+            }
+        }
+    }
+
+    /** Stops polling; waits at most {@code timeout} for the batch in hand to be recorded. */
+    public void close(Duration timeout) {
+        closed = true;
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,353 @@
+package io.github.outbox4j.jdbc;
+
+import io.github.outbox4j.DuplicateMessageException;
+import io.github.outbox4j.MessageKind;
+import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.OutboxException;
+import io.github.outbox4j.spi.MessageOutcome;
+import io.github.outbox4j.spi.OutboxStorage;
+import io.github.outbox4j.spi.StorageOptions;
+import io.github.outbox4j.spi.StoredMessage;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * The JDBC logic every SQL database shares: inserts, fenced outcome updates, purges and row mapping. A
+ * dialect adds its DDL, its claim statement, how it binds timestamps and how it reports duplicates.
+ *
+ * <p>Every statement is built once, in the constructor, from validated table names. Thread-safe.
+ */
+public abstract class JdbcOutboxStorage implements OutboxStorage {
+
+    private static final String COLUMNS =
+            "id, group_name, topic, msg_key, headers, payload, status, attempts, added_at, next_attempt_at,"
+                    + " expires_at, last_error, version";
+
+    private static final int MAX_ERROR_LENGTH = 2000;
+
+    private final DataSource dataSource;
+    private final StorageOptions options;
+    private final Statements published;
+    private final Statements received;
+
+    protected JdbcOutboxStorage(DataSource dataSource, StorageOptions options) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.options = Objects.requireNonNull(options, "options");
+        this.published = new Statements(options.qualified(options.publishedTable()), false);
+        this.received = new Statements(options.qualified(options.receivedTable()), true);
+    }
+
+    /**
+     * The SQL that the dialect runs to claim due rows of {@code table}, given the rows' key columns. See
+     * {@link #claim(Connection, String, boolean, Instant, Instant, int)}.
+     */
+    protected abstract List<StoredMessage> claim(
+            Connection connection, String table, boolean received, Instant now, Instant leaseUntil, int limit)
+            throws SQLException;
+
+    /** Checks the server version and creates the tables when asked to; see {@link StorageOptions}. */
+    protected abstract void initialize(Connection connection) throws SQLException;
+
+    /** Binds an instant (or {@code null}) as a UTC timestamp. */
+    protected abstract void setInstant(PreparedStatement statement, int index, Instant instant) throws SQLException;
+
+    /** Reads a UTC timestamp column as an instant (or {@code null}). */
+    protected abstract Instant getInstant(ResultSet resultSet, int column) throws SQLException;
+
+    /** Whether {@code error} reports a unique-key violation, judged by SQLState and vendor code. */
+    protected abstract boolean isDuplicateKey(SQLException error);
+
+    protected final StorageOptions options() {
+        return options;
+    }
+
+    protected final DataSource dataSource() {
+        return dataSource;
+    }
+
+    @Override
+    public void initialize() {
+        try (Connection connection = dataSource.getConnection()) {
+            initialize(connection);
+        } catch (SQLException e) {
+            throw new OutboxException("Cannot initialize the outbox tables: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void insertPublished(Connection connection, StoredMessage message) {
+        try (PreparedStatement statement = connection.prepareStatement(published.insert)) {
+            bindInsert(statement, message, false);
+            statement.executeUpdate();
+        } catch (SQLException e) {
+            if (isDuplicateKey(e)) {
+                throw new DuplicateMessageException("A published message with id " + message.id() + " exists", e);
+            }
+            throw new OutboxException("Cannot write message " + message.id() + " to " + published.table, e);
+        }
+    }
+
+    @Override
+    public boolean insertReceived(StoredMessage message) {
+        Objects.requireNonNull(message.group(), "a received message needs a group");
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(true);
+            try (PreparedStatement statement = connection.prepareStatement(received.insert)) {
+                bindInsert(statement, message, true);
+                statement.executeUpdate();
+                return true;
+            } catch (SQLException e) {
+                if (isDuplicateKey(e)) {
+                    return false;
+                }
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new OutboxException(
+                    "Cannot write received message " + message.id() + " of group " + message.group() + " to "
+                            + received.table,
+                    e);
+        }
+    }
+
+    @Override
+    public List<StoredMessage> claimDue(MessageKind kind, Instant now, Instant leaseUntil, int limit) {
+        Statements statements = statements(kind);
+        return inTransaction(
+                "claim due rows of " + statements.table,
+                connection -> claim(connection, statements.table, statements.received, now, leaseUntil, limit));
+    }
+
+    @Override
+    public List<MessageOutcome> complete(MessageKind kind, List<MessageOutcome> outcomes) {
+        if (outcomes.isEmpty()) {
+            return List.of();
+        }
+        return inTransaction(
+                "record outcomes in " + statements(kind).table, connection -> write(connection, kind, outcomes));
+    }
+
+    @Override
+    public List<MessageOutcome> complete(Connection connection, MessageKind kind, List<MessageOutcome> outcomes) {
+        try {
+            return write(connection, kind, outcomes);
+        } catch (SQLException e) {
+            throw new OutboxException("Cannot record outcomes in " + statements(kind).table, e);
+        }
+    }
+
+    @Override
+    public int purgeExpired(MessageKind kind, Instant now, int limit) {
+        Statements statements = statements(kind);
+        return inTransaction("purge expired rows of " + statements.table, connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(purgeSql(statements.table))) {
+                setInstant(statement, 1, now);
+                statement.setInt(2, limit);
+                return statement.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * The statement deleting at most {@code ?2} final rows of {@code table} whose expiry is before {@code ?1}.
+     */
+    protected abstract String purgeSql(String table);
+
+    @Override
+    public Optional<StoredMessage> find(MessageKind kind, String id, String group) {
+        Statements statements = statements(kind);
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement statement = connection.prepareStatement(statements.find)) {
+            statement.setString(1, id);
+            if (statements.received) {
+                statement.setString(2, group);
+            }
+            try (ResultSet resultSet = statement.executeQuery()) {
+                return resultSet.next() ? Optional.of(map(resultSet)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new OutboxException("Cannot read message " + id + " from " + statements.table, e);
+        }
+    }
+
+    private List<MessageOutcome> write(Connection connection, MessageKind kind, List<MessageOutcome> outcomes)
+            throws SQLException {
+        Statements statements = statements(kind);
+        try (PreparedStatement statement = connection.prepareStatement(statements.complete)) {
+            for (MessageOutcome outcome : outcomes) {
+                int i = 1;
+                statement.setString(i++, outcome.status().name());
+                statement.setInt(i++, outcome.attempts());
+                setInstant(statement, i++, outcome.nextAttemptAt());
+                setInstant(statement, i++, outcome.expiresAt());
+                statement.setString(i++, truncate(outcome.lastError()));
+                statement.setString(i++, outcome.id());
+                if (statements.received) {
+                    statement.setString(i++, outcome.group());
+                }
+                statement.setInt(i, outcome.expectedVersion());
+                statement.addBatch();
+            }
+            int[] counts = statement.executeBatch();
+            List<MessageOutcome> written = new ArrayList<>(outcomes.size());
+            for (int i = 0; i < counts.length; i++) {
+                // SUCCESS_NO_INFO (-2) is what some drivers report for a rewritten batch: read the rows back then
+                if (counts[i] > 0
+                        || (counts[i] == PreparedStatement.SUCCESS_NO_INFO
+                                && isWritten(connection, kind, outcomes.get(i)))) {
+                    written.add(outcomes.get(i));
+                }
+            }
+            return written;
+        }
+    }
+
+    private boolean isWritten(Connection connection, MessageKind kind, MessageOutcome outcome) throws SQLException {
+        Statements statements = statements(kind);
+        try (PreparedStatement statement = connection.prepareStatement(statements.find)) {
+            statement.setString(1, outcome.id());
+            if (statements.received) {
+                statement.setString(2, outcome.group());
+            }
+            try (ResultSet resultSet = statement.executeQuery()) {
+                return resultSet.next() && resultSet.getInt(13) == outcome.expectedVersion() + 1;
+            }
+        }
+    }
+
+    private void bindInsert(PreparedStatement statement, StoredMessage message, boolean received) throws SQLException {
+        int i = 1;
+        statement.setString(i++, message.id());
+        if (received) {
+            statement.setString(i++, message.group());
+        }
+        statement.setString(i++, message.topic());
+        if (message.key() == null) {
+            statement.setNull(i++, Types.VARCHAR);
+        } else {
+            statement.setString(i++, message.key());
+        }
+        statement.setString(i++, HeaderCodec.encode(message.headers()));
+        statement.setString(i++, message.payload());
+        statement.setString(i++, message.status().name());
+        statement.setInt(i++, message.attempts());
+        setInstant(statement, i++, message.addedAt());
+        setInstant(statement, i++, message.nextAttemptAt());
+        setInstant(statement, i++, message.expiresAt());
+        statement.setString(i++, truncate(message.lastError()));
+        statement.setInt(i, message.version());
+    }
+
+    /**
+     * The select list {@link #map} reads, in its order. The published table has no group column: it is
+     * selected as {@code NULL}.
+     */
+    protected static String selectColumns(boolean received) {
+        return received ? COLUMNS : COLUMNS.replace("group_name", "NULL AS group_name");
+    }
+
+    /** Reads a row selected with {@link #selectColumns(boolean)}. */
+    protected final StoredMessage map(ResultSet resultSet) throws SQLException {
+        return new StoredMessage(
+                resultSet.getString(1),
+                resultSet.getString(2),
+                resultSet.getString(3),
+                resultSet.getString(4),
+                HeaderCodec.decode(resultSet.getString(5)),
+                resultSet.getString(6),
+                MessageStatus.valueOf(resultSet.getString(7)),
+                resultSet.getInt(8),
+                getInstant(resultSet, 9),
+                getInstant(resultSet, 10),
+                getInstant(resultSet, 11),
+                resultSet.getString(12),
+                resultSet.getInt(13));
+    }
+
+    private Statements statements(MessageKind kind) {
+        return kind == MessageKind.PUBLISHED ? published : received;
+    }
+
+    private static String truncate(String error) {
+        if (error == null || error.length() <= MAX_ERROR_LENGTH) {
+            return error;
+        }
+        int end =
+                Character.isHighSurrogate(error.charAt(MAX_ERROR_LENGTH - 1)) ? MAX_ERROR_LENGTH - 1 : MAX_ERROR_LENGTH;
+        return error.substring(0, end);
+    }
+
+    /** Work on one connection inside one transaction. */
+    @FunctionalInterface
+    protected interface TransactionalWork<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** Runs {@code work} in a transaction of its own, committed on return and rolled back on failure. */
+    protected final <T> T inTransaction(String what, TransactionalWork<T> work) {
+        try (Connection connection = dataSource.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(connection, e);
+                throw e;
+            } finally {
+                restoreAutoCommit(connection, autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new OutboxException("Cannot " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection, Exception cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException rollbackError) {
+            cause.addSuppressed(rollbackError);
+        }
+    }
+
+    private static void restoreAutoCommit(Connection connection, boolean autoCommit) {
+        try {
+            connection.setAutoCommit(autoCommit);
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool discards it
+        }
+    }
+
+    /** The statements of one table, formatted once. */
+    private static final class Statements {
+        final String table;
+        final boolean received;
+        final String insert;
+        final String complete;
+        final String find;
+
+        Statements(String table, boolean received) {
+            this.table = table;
+            this.received = received;
+            String key = received ? "id = ? AND group_name = ?" : "id = ?";
+            this.insert = received
+                    ? "INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    : "INSERT INTO " + table + " (" + COLUMNS.replace("group_name, ", "")
+                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            this.complete = "UPDATE " + table
+                    + " SET status = ?, attempts = ?, next_attempt_at = ?, expires_at = ?, last_error = ?,"
+                    + " version = version + 1 WHERE " + key + " AND version = ?";
+            this.find = "SELECT " + selectColumns(received) + " FROM " + table + " WHERE " + key;
+        }
+    }
+}

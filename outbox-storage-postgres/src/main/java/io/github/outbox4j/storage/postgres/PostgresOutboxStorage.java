@@ -1,0 +1,193 @@
+package io.github.outbox4j.storage.postgres;
+
+import io.github.outbox4j.OutboxConfigurationException;
+import io.github.outbox4j.OutboxException;
+import io.github.outbox4j.jdbc.JdbcOutboxStorage;
+import io.github.outbox4j.jdbc.SchemaScript;
+import io.github.outbox4j.spi.StorageOptions;
+import io.github.outbox4j.spi.StoredMessage;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * {@link io.github.outbox4j.spi.OutboxStorage} on PostgreSQL 12 or later, with the tables of
+ * {@code io/github/outbox4j/storage/postgres/schema.sql}.
+ *
+ * <p>A claim is one statement: it picks the due rows with {@code FOR UPDATE SKIP LOCKED}, so claimers on other
+ * instances skip each other's rows instead of waiting for them, and moves them to the end of their lease. It
+ * commits before the rows are returned, so no lock is held while they are sent. Duplicates are recognized by
+ * SQLState {@code 23505}. Times are bound as UTC {@code timestamptz} values, independent of the JVM and session
+ * time zones, at microsecond precision (PostgreSQL's).
+ *
+ * <p>Thread-safe; every statement is formatted once, in the constructor.
+ */
+public final class PostgresOutboxStorage extends JdbcOutboxStorage {
+    static final String SCHEMA_RESOURCE = "schema.sql";
+    static final int MINIMUM_MAJOR_VERSION = 12;
+
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    // PostgreSQL silently truncates identifiers to 63 bytes: the longest derived name, <table>_status_check, must
+    // fit, or two derived index names could collapse into one and CREATE INDEX IF NOT EXISTS skip the second
+    private static final int MAX_DERIVED_SUFFIX = "_status_check".length();
+    private static final int MAX_IDENTIFIER_LENGTH = 63;
+
+    // Any constant works, as long as every instance uses the same: it only serializes schema initialization
+    private static final long SCHEMA_LOCK = 0x6f7574626f78346aL; // "outbox4j"
+
+    private final String claimPublished;
+    private final String claimReceived;
+
+    public PostgresOutboxStorage(DataSource dataSource, StorageOptions options) {
+        super(dataSource, options);
+        this.claimPublished = claimSql(options.qualified(options.publishedTable()), false);
+        this.claimReceived = claimSql(options.qualified(options.receivedTable()), true);
+    }
+
+    /**
+     * The rows are locked and picked in the materialized CTE, then moved to the lease by the UPDATE joined to it.
+     * RETURNING gives no order, and its next_attempt_at is already the lease, so the CTE's due time is returned
+     * alongside to restore the earliest-first order. MATERIALIZED keeps the locking subquery from being inlined
+     * and re-evaluated per row.
+     */
+    static String claimSql(String table, boolean received) {
+        String key = received ? "id, group_name" : "id";
+        String dueKey = received ? "due_id, due_group" : "due_id";
+        String join = received ? "t.id = due.due_id AND t.group_name = due.due_group" : "t.id = due.due_id";
+        return "WITH due (" + dueKey + ", due_at) AS MATERIALIZED ("
+                + " SELECT " + key + ", next_attempt_at FROM " + table
+                + " WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + " UPDATE " + table + " AS t SET next_attempt_at = ?, version = t.version + 1"
+                + " FROM due WHERE " + join
+                + " RETURNING " + selectColumns(received) + ", due.due_at";
+    }
+
+    @Override
+    protected List<StoredMessage> claim(
+            Connection connection, String table, boolean received, Instant now, Instant leaseUntil, int limit)
+            throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(received ? claimReceived : claimPublished)) {
+            setInstant(statement, 1, now);
+            statement.setInt(2, limit);
+            setInstant(statement, 3, leaseUntil);
+            List<Claimed> claimed = new ArrayList<>(Math.min(limit, 1_000));
+            try (ResultSet resultSet = statement.executeQuery()) {
+                while (resultSet.next()) {
+                    claimed.add(new Claimed(map(resultSet), getInstant(resultSet, 14)));
+                }
+            }
+            claimed.sort(Comparator.comparing(Claimed::dueAt));
+            return claimed.stream().map(Claimed::message).toList();
+        }
+    }
+
+    private record Claimed(StoredMessage message, Instant dueAt) {}
+
+    @Override
+    protected String purgeSql(String table) {
+        // ctid = ANY(ARRAY(..)) runs as a TID scan over the few rows the index found; "ctid IN (SELECT ..)" may be
+        // planned as a join over the whole table. A row changed meanwhile has a new ctid and is left alone.
+        return "DELETE FROM " + table + " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " + table
+                + " WHERE expires_at < ? AND next_attempt_at IS NULL LIMIT ?))";
+    }
+
+    @Override
+    protected void initialize(Connection connection) throws SQLException {
+        DatabaseMetaData metaData = connection.getMetaData();
+        if (metaData.getDatabaseMajorVersion() < MINIMUM_MAJOR_VERSION) {
+            throw new OutboxException("PostgreSQL " + metaData.getDatabaseProductVersion()
+                    + " is not supported: Outbox4j needs PostgreSQL " + MINIMUM_MAJOR_VERSION
+                    + " or later (for CTEs AS MATERIALIZED with FOR UPDATE SKIP LOCKED)");
+        }
+        if (options().initializeSchema()) {
+            checkNameLength("outbox.storage.published-table", options().publishedTable());
+            checkNameLength("outbox.storage.received-table", options().receivedTable());
+            createSchema(connection);
+        }
+        verifyTable(connection, options().qualified(options().publishedTable()), false);
+        verifyTable(connection, options().qualified(options().receivedTable()), true);
+    }
+
+    private void createSchema(Connection connection) throws SQLException {
+        SchemaScript script = SchemaScript.load(PostgresOutboxStorage.class, SCHEMA_RESOURCE, options());
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            try (Statement statement = connection.createStatement()) {
+                // Two instances starting at once would both pass IF NOT EXISTS and one would fail on the catalog's
+                // unique index; the lock makes the second wait, then find everything in place
+                statement.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+                if (options().schema().isPresent()) {
+                    statement.execute(
+                            "CREATE SCHEMA IF NOT EXISTS " + options().schema().get());
+                }
+            }
+            script.execute(connection);
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    private static void checkNameLength(String property, String table) {
+        if (table.length() + MAX_DERIVED_SUFFIX > MAX_IDENTIFIER_LENGTH) {
+            throw new OutboxConfigurationException(
+                    property,
+                    "'" + table + "' is too long to derive its index and constraint names from it: use at most "
+                            + (MAX_IDENTIFIER_LENGTH - MAX_DERIVED_SUFFIX) + " characters");
+        }
+    }
+
+    /** Fails early, naming the table, when it is missing or lacks a column the statements use. */
+    private static void verifyTable(Connection connection, String table, boolean received) {
+        String probe = "SELECT " + selectColumns(received) + " FROM " + table + " WHERE 1 = 0";
+        try (Statement statement = connection.createStatement()) {
+            // no rows wanted: the query compiling proves the table and every column exist
+            statement.execute(probe);
+        } catch (SQLException e) {
+            throw new OutboxException(
+                    "Table " + table + " is missing or lacks Outbox4j's columns (" + e.getMessage()
+                            + "): create it with io/github/outbox4j/storage/postgres/" + SCHEMA_RESOURCE
+                            + " or set outbox.storage.initialize-schema=true",
+                    e);
+        }
+    }
+
+    @Override
+    protected void setInstant(PreparedStatement statement, int index, Instant instant) throws SQLException {
+        if (instant == null) {
+            statement.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+            // truncated here rather than rounded by the server, so that what is returned equals what is stored
+            statement.setObject(
+                    index, OffsetDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+        }
+    }
+
+    @Override
+    protected Instant getInstant(ResultSet resultSet, int column) throws SQLException {
+        OffsetDateTime value = resultSet.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+
+    @Override
+    protected boolean isDuplicateKey(SQLException error) {
+        return UNIQUE_VIOLATION.equals(error.getSQLState());
+    }
+}

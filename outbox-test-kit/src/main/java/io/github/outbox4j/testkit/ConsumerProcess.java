@@ -1,0 +1,157 @@
+package io.github.outbox4j.testkit;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.outbox4j.Outbox;
+import io.github.outbox4j.OutboxSettings;
+import io.github.outbox4j.retry.RetryPolicy;
+import io.github.outbox4j.spi.OutboxTransport;
+import io.github.outbox4j.spi.StorageOptions;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A consumer in a JVM of its own, so that a test can kill it with SIGKILL in the middle of a handler. The
+ * handler writes an effect row in the inbox transaction, says {@code HANDLING <id>} on standard output, and
+ * then waits forever, so the transaction is open when the process dies.
+ *
+ * <p>Arguments: JDBC URL, published table, received table, effects table, topic, group, the name of a
+ * {@code Supplier<OutboxTransport>} class with a no-argument constructor, first delay in milliseconds.
+ */
+public final class ConsumerProcess implements AutoCloseable {
+    private final Process process;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+    private ConsumerProcess(Process process) {
+        this.process = process;
+        Thread reader = new Thread(this::readOutput, "consumer-process-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts the process and waits until its consumer is subscribed. */
+    public static ConsumerProcess start(
+            String jdbcUrl,
+            StorageOptions tables,
+            String effectsTable,
+            String topic,
+            String group,
+            Class<? extends Supplier<OutboxTransport>> transportFactory,
+            Duration firstDelay,
+            List<String> systemProperties)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.addAll(systemProperties);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(ConsumerProcess.class.getName());
+        command.addAll(List.of(
+                jdbcUrl,
+                tables.publishedTable(),
+                tables.receivedTable(),
+                effectsTable,
+                topic,
+                group,
+                transportFactory.getName(),
+                Long.toString(firstDelay.toMillis())));
+        ConsumerProcess consumer = new ConsumerProcess(
+                new ProcessBuilder(command).redirectErrorStream(true).start());
+        consumer.awaitLine("READY", Duration.ofSeconds(60));
+        return consumer;
+    }
+
+    /** Waits for a line of output starting with {@code prefix}; returns it. */
+    public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (line != null && line.startsWith(prefix)) {
+                return line;
+            }
+            if (line == null && !process.isAlive()) {
+                break;
+            }
+        }
+        throw new IllegalStateException("The consumer process did not print '" + prefix + "' within " + timeout
+                + (process.isAlive() ? "" : "; it exited with " + process.exitValue()));
+    }
+
+    /** SIGKILL: no shutdown hook, no rollback by the process itself; the database aborts its transaction. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+
+    private void readOutput() {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                System.out.println("[consumer-process] " + line);
+                lines.add(line);
+            }
+        } catch (IOException e) {
+            // the process died: that is what the tests do to it
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String effects = args[3];
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(args[0]);
+        config.setMaximumPoolSize(4);
+        @SuppressWarnings("unchecked")
+        Supplier<OutboxTransport> factory = (Supplier<OutboxTransport>)
+                Class.forName(args[6]).getDeclaredConstructor().newInstance();
+        HikariDataSource dataSource = new HikariDataSource(config);
+        Outbox outbox = Outbox.builder()
+                .dataSource(dataSource)
+                .storageOptions(StorageOptions.builder()
+                        .publishedTable(args[1])
+                        .receivedTable(args[2])
+                        .build())
+                .transport(factory.get())
+                .retryPolicy(RetryPolicy.builder()
+                        .firstDelay(Duration.ofMillis(Long.parseLong(args[7])))
+                        .build())
+                .settings(OutboxSettings.builder().build())
+                .build();
+        CountDownLatch never = new CountDownLatch(1);
+        outbox.subscribe(args[4], args[5], OutboxTransportContract.OrderPaid.class, (payload, message) -> {
+            try (PreparedStatement insert = message.connection()
+                    .prepareStatement("INSERT INTO " + effects + " (message_id, group_name) VALUES (?, ?)")) {
+                insert.setString(1, message.id());
+                insert.setString(2, message.group());
+                insert.executeUpdate();
+            }
+            System.out.println("HANDLING " + message.id());
+            System.out.flush();
+            never.await();
+            return null;
+        });
+        outbox.start();
+        System.out.println("READY");
+        System.out.flush();
+        never.await();
+    }
+}
