@@ -15,7 +15,9 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -179,6 +181,131 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         }
     }
 
+    @Override
+    public Map<MessageStatus, Long> countByStatus(MessageKind kind) {
+        Statements statements = statements(kind);
+        return query("count rows of " + statements.table, statements.countByStatus, statement -> {}, resultSet -> {
+            Map<MessageStatus, Long> counts = new EnumMap<>(MessageStatus.class);
+            while (resultSet.next()) {
+                counts.put(MessageStatus.valueOf(resultSet.getString(1)), resultSet.getLong(2));
+            }
+            return counts;
+        });
+    }
+
+    @Override
+    public long countPending(MessageKind kind) {
+        Statements statements = statements(kind);
+        return query(
+                "count pending rows of " + statements.table, statements.countPending, statement -> {}, resultSet -> {
+                    resultSet.next();
+                    return resultSet.getLong(1);
+                });
+    }
+
+    @Override
+    public Optional<Instant> oldestPending(MessageKind kind) {
+        Statements statements = statements(kind);
+        return query(
+                "read the oldest pending row of " + statements.table,
+                statements.oldestPending,
+                statement -> {},
+                resultSet -> resultSet.next() ? Optional.ofNullable(getInstant(resultSet, 1)) : Optional.empty());
+    }
+
+    @Override
+    public List<StoredMessage> browse(MessageKind kind, MessageStatus status, String topic, int offset, int limit) {
+        Statements statements = statements(kind);
+        StringBuilder sql = new StringBuilder("SELECT ")
+                .append(selectColumns(statements.received))
+                .append(" FROM ")
+                .append(statements.table)
+                .append(" WHERE 1 = 1");
+        if (status != null) {
+            sql.append(" AND status = ?");
+        }
+        if (topic != null) {
+            sql.append(" AND topic = ?");
+        }
+        sql.append(" ORDER BY added_at DESC LIMIT ? OFFSET ?");
+        return query(
+                "browse " + statements.table,
+                sql.toString(),
+                statement -> {
+                    int i = 1;
+                    if (status != null) {
+                        statement.setString(i++, status.name());
+                    }
+                    if (topic != null) {
+                        statement.setString(i++, topic);
+                    }
+                    statement.setInt(i++, limit);
+                    statement.setInt(i, offset);
+                },
+                resultSet -> {
+                    List<StoredMessage> rows = new ArrayList<>();
+                    while (resultSet.next()) {
+                        rows.add(map(resultSet));
+                    }
+                    return rows;
+                });
+    }
+
+    @Override
+    public boolean requeue(MessageKind kind, String id, String group, Instant now) {
+        Statements statements = statements(kind);
+        return inTransaction("requeue message " + id + " in " + statements.table, connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(statements.requeue)) {
+                setInstant(statement, 1, now);
+                bindKey(statement, 2, statements, id, group);
+                return statement.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public boolean delete(MessageKind kind, String id, String group) {
+        Statements statements = statements(kind);
+        return inTransaction("delete message " + id + " from " + statements.table, connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(statements.delete)) {
+                bindKey(statement, 1, statements, id, group);
+                return statement.executeUpdate() == 1;
+            }
+        });
+    }
+
+    private static void bindKey(PreparedStatement statement, int index, Statements statements, String id, String group)
+            throws SQLException {
+        statement.setString(index, id);
+        if (statements.received) {
+            statement.setString(index + 1, Objects.requireNonNull(group, "a received message is keyed by its group"));
+        }
+    }
+
+    /** Binds a statement's parameters. */
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    /** Reads a result set. */
+    @FunctionalInterface
+    private interface Reader<T> {
+        T read(ResultSet resultSet) throws SQLException;
+    }
+
+    private <T> T query(String what, String sql, Binder binder, Reader<T> reader) {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement statement = connection.prepareStatement(sql)) {
+            binder.bind(statement);
+            try (ResultSet resultSet = statement.executeQuery()) {
+                return reader.read(resultSet);
+            }
+        } catch (SQLException e) {
+            throw new OutboxException("Cannot " + what + ": " + e.getMessage(), e);
+        }
+    }
+
     private List<MessageOutcome> write(Connection connection, MessageKind kind, List<MessageOutcome> outcomes)
             throws SQLException {
         Statements statements = statements(kind);
@@ -335,6 +462,11 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         final String insert;
         final String complete;
         final String find;
+        final String countByStatus;
+        final String countPending;
+        final String oldestPending;
+        final String requeue;
+        final String delete;
 
         Statements(String table, boolean received) {
             this.table = table;
@@ -348,6 +480,13 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
                     + " SET status = ?, attempts = ?, next_attempt_at = ?, expires_at = ?, last_error = ?,"
                     + " version = version + 1 WHERE " + key + " AND version = ?";
             this.find = "SELECT " + selectColumns(received) + " FROM " + table + " WHERE " + key;
+            this.countByStatus = "SELECT status, count(*) FROM " + table + " GROUP BY status";
+            // both read only rows with a next attempt time: the polling index holds exactly those
+            this.countPending = "SELECT count(*) FROM " + table + " WHERE next_attempt_at IS NOT NULL";
+            this.oldestPending = "SELECT min(added_at) FROM " + table + " WHERE next_attempt_at IS NOT NULL";
+            this.requeue = "UPDATE " + table + " SET status = 'RETRYING', attempts = 0, next_attempt_at = ?,"
+                    + " expires_at = NULL, version = version + 1 WHERE " + key + " AND status = 'FAILED'";
+            this.delete = "DELETE FROM " + table + " WHERE " + key;
         }
     }
 }

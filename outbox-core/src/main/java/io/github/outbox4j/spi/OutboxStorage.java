@@ -1,9 +1,11 @@
 package io.github.outbox4j.spi;
 
 import io.github.outbox4j.MessageKind;
+import io.github.outbox4j.MessageStatus;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -64,4 +66,46 @@ public interface OutboxStorage {
 
     /** Reads one row; {@code group} is {@code null} for published rows. */
     Optional<StoredMessage> find(MessageKind kind, String id, String group);
+
+    // --- operations: what the health indicator, the metrics and the operations endpoint read and change ---
+
+    /** How many rows of each status there are; statuses without rows are absent. Scans the table. */
+    default Map<MessageStatus, Long> countByStatus(MessageKind kind) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not count rows");
+    }
+
+    /** How many rows still have an attempt ahead (PENDING and RETRYING). Served by the polling index. */
+    default long countPending(MessageKind kind) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not count rows");
+    }
+
+    /** When the oldest row that still has an attempt ahead was added; empty when there is none. */
+    default Optional<Instant> oldestPending(MessageKind kind) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not report the oldest row");
+    }
+
+    /**
+     * A page of rows, newest first.
+     *
+     * @param status only rows of this status, or {@code null} for all
+     * @param topic only rows of this topic, or {@code null} for all
+     */
+    default List<StoredMessage> browse(MessageKind kind, MessageStatus status, String topic, int offset, int limit) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not browse rows");
+    }
+
+    /**
+     * Gives a FAILED row a new life: status RETRYING, attempts 0, due at {@code now}, no expiry; the retry
+     * processor then makes the full policy's attempts again.
+     *
+     * @return whether a FAILED row with that key existed
+     */
+    default boolean requeue(MessageKind kind, String id, String group, Instant now) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not requeue rows");
+    }
+
+    /** Deletes one row; returns whether it existed. */
+    default boolean delete(MessageKind kind, String id, String group) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not delete rows");
+    }
 }

@@ -569,6 +569,59 @@ public abstract class OutboxStorageContract {
         assertThat(storage.find(otherKind, otherTable.id(), otherTable.group())).contains(otherTable);
     }
 
+    // --- operations ----------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @EnumSource(MessageKind.class)
+    void operationsCountBrowseRequeueAndDelete(MessageKind kind) {
+        Instant now = clock.instant();
+        StoredMessage due = message(kind, now.minusSeconds(5));
+        StoredMessage later = message(kind, now.plusSeconds(60));
+        StoredMessage succeeded = finalRow(kind, MessageStatus.SUCCEEDED, now.plus(Duration.ofDays(1)));
+        StoredMessage failed = finalRow(kind, MessageStatus.FAILED, now.plus(Duration.ofDays(15)));
+        insert(kind, due, later, succeeded, failed);
+
+        assertThat(storage.countByStatus(kind))
+                .containsOnly(
+                        Map.entry(MessageStatus.PENDING, 2L),
+                        Map.entry(MessageStatus.SUCCEEDED, 1L),
+                        Map.entry(MessageStatus.FAILED, 1L));
+        assertThat(storage.countPending(kind)).isEqualTo(2);
+        assertThat(storage.oldestPending(kind)).contains(due.addedAt());
+
+        assertThat(storage.browse(kind, MessageStatus.FAILED, null, 0, 10)).containsExactly(failed);
+        assertThat(storage.browse(kind, null, "order.paid", 0, 10)).hasSize(4);
+        assertThat(storage.browse(kind, null, "no.such.topic", 0, 10)).isEmpty();
+        assertThat(storage.browse(kind, null, null, 0, 3)).hasSize(3);
+        assertThat(storage.browse(kind, null, null, 3, 3)).hasSize(1);
+
+        assertThat(storage.requeue(kind, succeeded.id(), succeeded.group(), now))
+                .as("only FAILED rows are requeued")
+                .isFalse();
+        assertThat(storage.requeue(kind, failed.id(), failed.group(), now)).isTrue();
+        StoredMessage requeued = storage.find(kind, failed.id(), failed.group()).orElseThrow();
+        assertThat(requeued.status()).isEqualTo(MessageStatus.RETRYING);
+        assertThat(requeued.attempts()).isZero();
+        assertThat(requeued.nextAttemptAt()).isEqualTo(now);
+        assertThat(requeued.expiresAt()).isNull();
+        assertThat(requeued.version()).isGreaterThan(failed.version());
+        assertThat(keys(storage.claimDue(kind, now, now.plus(LEASE), 10)))
+                .containsExactlyInAnyOrder(key(due), key(failed));
+
+        assertThat(storage.delete(kind, succeeded.id(), succeeded.group())).isTrue();
+        assertThat(storage.delete(kind, succeeded.id(), succeeded.group())).isFalse();
+        assertThat(storage.find(kind, succeeded.id(), succeeded.group())).isEmpty();
+        assertThat(count(kind)).isEqualTo(3);
+    }
+
+    @ParameterizedTest
+    @EnumSource(MessageKind.class)
+    void anEmptyTableHasNoOldestPendingRow(MessageKind kind) {
+        assertThat(storage.oldestPending(kind)).isEmpty();
+        assertThat(storage.countPending(kind)).isZero();
+        assertThat(storage.countByStatus(kind)).isEmpty();
+    }
+
     // --- schema ------------------------------------------------------------------------------------------
 
     @Test
