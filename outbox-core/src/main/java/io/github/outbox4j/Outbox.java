@@ -28,6 +28,7 @@ import java.lang.reflect.Type;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -456,10 +457,29 @@ public final class Outbox implements AutoCloseable {
                 throw new OutboxConfigurationException(
                         "outbox.transport", "a transport is required (Kafka, RabbitMQ or InMemoryTransport)");
             }
+            requireLeaseCoversTheImmediateAttempts();
             if (storage == null) {
                 storage = detectStorage();
             }
             return new Outbox(this);
+        }
+
+        /**
+         * A claimed row that was never attempted gets all its immediate attempts in one claim: the lease must
+         * outlast them, or another instance could take the row while this one still sends it.
+         */
+        private void requireLeaseCoversTheImmediateAttempts() {
+            int attempts = retryPolicy.immediateAttempts();
+            Duration longestClaim = settings.attemptTimeout()
+                    .multipliedBy(attempts)
+                    .plus(retryPolicy.immediateBackoff().multipliedBy(attempts - 1L));
+            if (settings.lease().compareTo(longestClaim) <= 0) {
+                throw new OutboxConfigurationException(
+                        "outbox.retry.lease",
+                        "must be longer than the immediate attempts of one claim can take (outbox.retry.immediate-attempts"
+                                + " " + attempts + " x outbox.retry.attempt-timeout " + settings.attemptTimeout()
+                                + " + backoffs = " + longestClaim + "), was " + settings.lease());
+            }
         }
 
         private OutboxStorage detectStorage() {

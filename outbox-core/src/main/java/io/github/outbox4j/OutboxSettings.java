@@ -242,8 +242,8 @@ public final class OutboxSettings {
         }
 
         private static Duration positive(String property, Duration value) {
-            if (value == null || value.isZero() || value.isNegative()) {
-                throw new OutboxConfigurationException(property, "must be a positive duration, was " + value);
+            if (value == null || value.toMillis() < 1) {
+                throw new OutboxConfigurationException(property, "must be at least 1 millisecond, was " + value);
             }
             return value;
         }

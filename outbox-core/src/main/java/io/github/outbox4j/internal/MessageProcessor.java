@@ -97,32 +97,6 @@ public final class MessageProcessor {
         }
     }
 
-    /** Without an observer. */
-    public MessageProcessor(
-            MessageKind kind,
-            OutboxStorage storage,
-            RetryPolicy policy,
-            Attempt attempt,
-            AlertDispatcher alerts,
-            Clock clock,
-            ScheduledExecutorService timer,
-            Duration attemptTimeout,
-            Duration succeededRetention,
-            Duration failedRetention) {
-        this(
-                kind,
-                storage,
-                policy,
-                attempt,
-                alerts,
-                clock,
-                timer,
-                attemptTimeout,
-                succeededRetention,
-                failedRetention,
-                OutboxObserver.NONE);
-    }
-
     public MessageKind kind() {
         return kind;
     }

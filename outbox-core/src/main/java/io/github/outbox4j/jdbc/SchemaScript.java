@@ -76,11 +76,13 @@ public final class SchemaScript {
         List<String> result = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         for (String line : sql.split("\n")) {
-            String trimmed = line.strip();
-            if (trimmed.startsWith("--") || trimmed.isEmpty()) {
+            // the scripts hold no string literal with "--": everything after it is a comment
+            String code = line.contains("--") ? line.substring(0, line.indexOf("--")) : line;
+            String trimmed = code.strip();
+            if (trimmed.isEmpty()) {
                 continue;
             }
-            current.append(line).append('\n');
+            current.append(code).append('\n');
             if (trimmed.endsWith(";")) {
                 String statement = current.toString().strip();
                 result.add(statement.substring(0, statement.length() - 1));

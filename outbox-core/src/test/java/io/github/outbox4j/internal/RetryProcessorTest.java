@@ -1,0 +1,253 @@
+package io.github.outbox4j.internal;
+
+import static io.github.outbox4j.MessageKind.PUBLISHED;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.OutboxObserver;
+import io.github.outbox4j.retry.RetryPolicy;
+import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.testing.InMemoryOutboxStorage;
+import io.github.outbox4j.testing.MutableClock;
+import io.github.outbox4j.testing.RecordingAlertListener;
+import io.github.outbox4j.testing.TestRows;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60) // a hang guard: an engine bug must fail the test, not stall the build
+class RetryProcessorTest {
+    private static final Instant T0 = Instant.parse("2025-03-01T10:00:00Z");
+    private static final Duration LEASE = Duration.ofMinutes(2);
+    private static final RetryPolicy POLICY =
+            RetryPolicy.builder().immediateBackoff(Duration.ZERO).build();
+
+    private final MutableClock clock = new MutableClock(T0);
+    private final InMemoryOutboxStorage storage = new InMemoryOutboxStorage();
+    private final RecordingAlertListener alerts = new RecordingAlertListener();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final List<RetryProcessor> started = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        started.forEach(RetryProcessor::close);
+        timer.shutdownNow();
+    }
+
+    @Test
+    void pollDrainsABacklogBiggerThanOneBatchInSeveralClaims() {
+        addDueRows(25);
+        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+
+        int processed = retryProcessor.poll();
+
+        assertThat(processed).isEqualTo(25);
+        assertThat(storage.claimSizes()).containsExactly(10, 10, 5);
+        assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED)).isEqualTo(25);
+    }
+
+    @Test
+    void pollStopsWhenAFullBatchLeavesNothingDue() {
+        addDueRows(20);
+        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+
+        assertThat(retryProcessor.poll()).isEqualTo(20);
+        assertThat(storage.claimSizes()).containsExactly(10, 10, 0);
+    }
+
+    @Test
+    void failedRowsAreRescheduledAndNotClaimedAgainInTheSamePoll() {
+        addDueRows(25);
+        RetryProcessor retryProcessor =
+                retryProcessor(message -> CompletableFuture.failedFuture(new IllegalStateException("broker down")), 10);
+
+        assertThat(retryProcessor.poll()).isEqualTo(25);
+
+        assertThat(storage.claimSizes()).containsExactly(10, 10, 5);
+        assertThat(storage.rows(PUBLISHED)).allSatisfy(row -> {
+            assertThat(row.status()).isEqualTo(MessageStatus.RETRYING);
+            assertThat(row.attempts()).isEqualTo(3);
+            assertThat(row.nextAttemptAt()).isEqualTo(T0.plus(Duration.ofMinutes(4)));
+        });
+        assertThat(retryProcessor.poll()).isZero();
+    }
+
+    @Test
+    void rowsNotYetDueAreLeftAlone() {
+        storage.insertPublished(null, TestRows.pending("later", null, T0, T0.plus(Duration.ofSeconds(1))));
+        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+
+        assertThat(retryProcessor.poll()).isZero();
+        assertThat(storage.published("later").status()).isEqualTo(MessageStatus.PENDING);
+
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(retryProcessor.poll()).isOne();
+        assertThat(storage.published("later").status()).isEqualTo(MessageStatus.SUCCEEDED);
+    }
+
+    @Test
+    void neverHoldsMoreThanOneBatchWhileAWholeBatchIsInFlight() {
+        addDueRows(35);
+        BatchGate gate = new BatchGate();
+        RetryProcessor retryProcessor = retryProcessor(gate, 10);
+
+        assertThat(retryProcessor.poll()).isEqualTo(35);
+
+        assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED)).isEqualTo(35);
+        assertThat(storage.maxInHand()).as("rows claimed and not yet recorded").isEqualTo(10);
+        assertThat(gate.maxInFlight()).as("attempts in flight at once").isEqualTo(10);
+        assertThat(storage.claimSizes()).containsExactly(10, 10, 10, 5);
+    }
+
+    @Test
+    void committedRowNeverDispatchedIsSentOnTheRetryScheduleFromItsFirstDelay() {
+        // its process died before the dispatcher sent it: the row is due at its first-delay time
+        storage.insertPublished(null, TestRows.pending("orphan", null, T0, T0.plus(POLICY.firstDelay())));
+        List<Instant> attempts = Collections.synchronizedList(new ArrayList<>());
+        RetryProcessor retryProcessor = retryProcessor(
+                message -> {
+                    attempts.add(clock.instant());
+                    return CompletableFuture.failedFuture(new IllegalStateException("broker down"));
+                },
+                500);
+
+        for (int minute = 0; minute <= 90; minute++) {
+            clock.set(T0.plus(Duration.ofMinutes(minute)));
+            retryProcessor.poll();
+        }
+
+        List<Instant> expected = new ArrayList<>();
+        IntStream.rangeClosed(1, 3).forEach(n -> expected.add(T0.plus(Duration.ofMinutes(4))));
+        IntStream.rangeClosed(4, 50).forEach(n -> expected.add(T0.plus(Duration.ofMinutes(4 + n))));
+        assertThat(attempts).containsExactlyElementsOf(expected);
+        assertThat(storage.published("orphan").status()).isEqualTo(MessageStatus.FAILED);
+        assertThat(alerts.alerts()).hasSize(1);
+    }
+
+    @Test
+    void backgroundPollingProcessesDueRowsAndRunsTheAfterPollTask() {
+        addDueRows(3);
+        AtomicInteger afterPolls = new AtomicInteger();
+        RetryProcessor retryProcessor = new RetryProcessor(
+                storage,
+                processor(message -> CompletableFuture.completedFuture(null)),
+                clock,
+                Duration.ofMillis(10),
+                LEASE,
+                10,
+                afterPolls::incrementAndGet);
+        started.add(retryProcessor);
+
+        retryProcessor.start();
+
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
+                        .isEqualTo(3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> afterPolls.get() >= 2);
+    }
+
+    @Test
+    void failingClaimDoesNotStopBackgroundPolling() {
+        addDueRows(3);
+        storage.failNextClaims(2);
+        AtomicInteger afterPolls = new AtomicInteger();
+        RetryProcessor retryProcessor = new RetryProcessor(
+                storage,
+                processor(message -> CompletableFuture.completedFuture(null)),
+                clock,
+                Duration.ofMillis(10),
+                LEASE,
+                10,
+                () -> {
+                    afterPolls.incrementAndGet();
+                    throw new IllegalStateException("after-poll task failed");
+                });
+        started.add(retryProcessor);
+
+        retryProcessor.start();
+
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
+                        .isEqualTo(3));
+        assertThat(afterPolls.get()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void closedProcessorStopsAfterTheBatchInHand() {
+        addDueRows(25);
+        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+        retryProcessor.close(Duration.ofSeconds(1));
+
+        assertThat(retryProcessor.poll()).isEqualTo(10);
+        assertThat(storage.claimSizes()).containsExactly(10);
+    }
+
+    private void addDueRows(int count) {
+        for (int i = 0; i < count; i++) {
+            // ids and due times in one order, so the claim order is known
+            storage.insertPublished(
+                    null, TestRows.pending(String.format("m-%03d", i), null, T0, T0.minusSeconds(count - i)));
+        }
+    }
+
+    private RetryProcessor retryProcessor(MessageProcessor.Attempt attempt, int batchSize) {
+        RetryProcessor retryProcessor = new RetryProcessor(
+                storage, processor(attempt), clock, Duration.ofSeconds(1), LEASE, batchSize, () -> {});
+        started.add(retryProcessor);
+        return retryProcessor;
+    }
+
+    private MessageProcessor processor(MessageProcessor.Attempt attempt) {
+        return new MessageProcessor(
+                PUBLISHED,
+                storage,
+                POLICY,
+                attempt,
+                new AlertDispatcher(List.of(alerts), Duration.ofMinutes(5), clock),
+                clock,
+                timer,
+                Duration.ofSeconds(10),
+                Duration.ofHours(24),
+                Duration.ofDays(15),
+                OutboxObserver.NONE);
+    }
+
+    /**
+     * Holds every attempt open until all rows of the current claim have been started, then answers them all:
+     * the whole batch is in flight at once, and nothing of the next batch may be.
+     */
+    private final class BatchGate implements MessageProcessor.Attempt {
+        private final List<CompletableFuture<Void>> open = new ArrayList<>();
+        private int maxInFlight;
+
+        @Override
+        public synchronized CompletionStage<Void> run(StoredMessage message) {
+            CompletableFuture<Void> answer = new CompletableFuture<>();
+            open.add(answer);
+            maxInFlight = Math.max(maxInFlight, open.size());
+            List<Integer> claims = storage.claimSizes();
+            if (open.size() == claims.get(claims.size() - 1)) {
+                List<CompletableFuture<Void>> batch = List.copyOf(open);
+                open.clear();
+                batch.forEach(future -> future.complete(null));
+            }
+            return answer;
+        }
+
+        synchronized int maxInFlight() {
+            return maxInFlight;
+        }
+    }
+}
