@@ -9,10 +9,13 @@ import io.github.outbox4j.spi.OutboxStorage;
 import io.github.outbox4j.spi.StoredMessage;
 import io.github.outbox4j.spi.TransportMessage;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -30,6 +33,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Inbox implements InboundListener {
     private static final Logger log = LoggerFactory.getLogger(Inbox.class);
+
+    /** The id column's width: printable ASCII only. */
+    static final int MAX_ID_LENGTH = 128;
+    /** The key column's width; a longer key is cut, as the inbox keeps it for information only. */
+    static final int MAX_KEY_LENGTH = 255;
 
     private final OutboxStorage storage;
     private final Subscribers subscribers;
@@ -110,23 +118,20 @@ public final class Inbox implements InboundListener {
 
     private StoredMessage row(String group, TransportMessage message, String problem) {
         Instant now = clock.instant();
+        String id = storableId(message.id());
+        String key = message.key() == null || message.key().length() <= MAX_KEY_LENGTH
+                ? message.key()
+                : message.key().substring(0, MAX_KEY_LENGTH);
         String payload = new String(message.body(), StandardCharsets.UTF_8);
         if (problem == null) {
             return StoredMessage.pending(
-                    message.id(),
-                    group,
-                    message.topic(),
-                    message.key(),
-                    message.headers(),
-                    payload,
-                    now,
-                    now.plus(firstDelay));
+                    id, group, message.topic(), key, message.headers(), payload, now, now.plus(firstDelay));
         }
         return new StoredMessage(
-                message.id(),
+                id,
                 group,
                 message.topic(),
-                message.key(),
+                key,
                 message.headers(),
                 payload,
                 MessageStatus.FAILED,
@@ -136,5 +141,22 @@ public final class Inbox implements InboundListener {
                 now.plus(failedRetention),
                 problem,
                 0);
+    }
+
+    /**
+     * The id as the inbox stores it. Ids from other publishers (or transports' position ids) may be longer
+     * than the id column or hold characters it does not take; such an id is replaced by its SHA-256, which is
+     * just as stable, so a redelivery is still recognized.
+     */
+    static String storableId(String id) {
+        if (id.length() <= MAX_ID_LENGTH && id.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            return id;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 }

@@ -203,7 +203,9 @@ public abstract class OutboxTransportContract {
             await().atMost(Duration.ofSeconds(30)).until(() -> published.get() >= beforeOutage + duringOutage + 50);
             publishing.cancel(false);
         } finally {
-            load.shutdownNow();
+            // a publish under way when the load stops still commits: wait for it before counting
+            load.shutdown();
+            assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
         }
         int total = published.get();
 

@@ -18,7 +18,7 @@
 --   detects a second delivery of a message to the same consumer group.
 
 CREATE TABLE IF NOT EXISTS msg_published (
-    id              varchar(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    id              varchar(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     topic           varchar(255) NOT NULL,
     msg_key         varchar(255) NULL,
     headers         mediumtext   NOT NULL,
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS msg_published (
 ) ENGINE = InnoDB DEFAULT CHARACTER SET = utf8mb4 COLLATE = utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS msg_received (
-    id              varchar(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    id              varchar(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     group_name      varchar(200) NOT NULL,
     topic           varchar(255) NOT NULL,
     msg_key         varchar(255) NULL,

@@ -10,7 +10,7 @@
 -- partial indexes below only hold rows that still have work to do or may still be purged.
 
 CREATE TABLE IF NOT EXISTS msg_published (
-    id              varchar(36)  NOT NULL,
+    id              varchar(128) NOT NULL,
     topic           varchar(255) NOT NULL,
     msg_key         varchar(255),
     headers         text         NOT NULL,
@@ -36,7 +36,7 @@ CREATE INDEX IF NOT EXISTS msg_published_expiry_idx
     ON msg_published (expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS msg_received (
-    id              varchar(36)  NOT NULL,
+    id              varchar(128) NOT NULL,
     group_name      varchar(200) NOT NULL,
     topic           varchar(255) NOT NULL,
     msg_key         varchar(255),
