@@ -10,6 +10,8 @@ import io.github.outbox4j.MessageStatus;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxAlert;
 import io.github.outbox4j.OutboxConfigurationException;
+import io.github.outbox4j.OutboxHeaders;
+import io.github.outbox4j.OutboxMessage;
 import io.github.outbox4j.OutboxSerializationException;
 import io.github.outbox4j.OutboxSettings;
 import io.github.outbox4j.OutboxTransactionRequiredException;
@@ -445,6 +447,38 @@ public abstract class OutboxEngineContract {
                     .isEqualTo(1);
         }
         assertThat(countReceived("1 = 1")).isEqualTo(40);
+    }
+
+    @Test
+    void aHandlersResultIsPublishedToTheCallbackTopicWithTheCorrelationId() {
+        InMemoryTransport broker = new InMemoryTransport();
+        Outbox outbox = outbox(broker, policy(), this::manualPolling);
+        outbox.subscribe(
+                TOPIC,
+                "warehouse",
+                OrderPaid.class,
+                (OrderPaid payload, ReceivedMessage message) -> "delivery-for-" + payload.orderId());
+        List<ReceivedMessage> replies = new CopyOnWriteArrayList<>();
+        List<String> replyPayloads = new CopyOnWriteArrayList<>();
+        outbox.subscribe(
+                "order.delivery-created", "orders", String.class, (String payload, ReceivedMessage message) -> {
+                    replies.add(message);
+                    replyPayloads.add(payload);
+                    return null;
+                });
+        outbox.start();
+
+        String id = outbox.inTransaction(
+                (connection, publisher) -> publisher.publish(OutboxMessage.builder(TOPIC, new OrderPaid("o-1", 1))
+                        .callbackTopic("order.delivery-created")
+                        .build()));
+
+        await().until(() -> replies.size() == 1);
+        assertThat(replyPayloads).containsExactly("delivery-for-o-1");
+        ReceivedMessage reply = replies.get(0);
+        assertThat(reply.headers()).containsEntry(OutboxHeaders.CORRELATION_ID, id);
+        assertThat(reply.id()).isNotEqualTo(id);
+        await().until(() -> row(reply.id()).status() == MessageStatus.SUCCEEDED);
     }
 
     // --- helpers -------------------------------------------------------------------------------------
