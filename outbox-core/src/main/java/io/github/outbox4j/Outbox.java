@@ -32,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.ServiceLoader;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -483,35 +482,7 @@ public final class Outbox implements AutoCloseable {
         }
 
         private OutboxStorage detectStorage() {
-            List<OutboxStorageProvider> providers = new ArrayList<>();
-            ServiceLoader.load(OutboxStorageProvider.class, Outbox.class.getClassLoader())
-                    .forEach(providers::add);
-            List<String> dialects =
-                    providers.stream().map(OutboxStorageProvider::dialect).toList();
-            if (!"auto".equalsIgnoreCase(dialect)) {
-                return providers.stream()
-                        .filter(provider -> provider.dialect().equalsIgnoreCase(dialect))
-                        .findFirst()
-                        .orElseThrow(() -> new OutboxConfigurationException(
-                                "outbox.storage.dialect",
-                                "unknown dialect '" + dialect + "'; available on the class path: " + dialects
-                                        + " (add outbox-storage-postgres or outbox-storage-mysql)"))
-                        .create(dataSource, storageOptions);
-            }
-            String product;
-            try (Connection connection = dataSource.getConnection()) {
-                product = connection.getMetaData().getDatabaseProductName();
-            } catch (SQLException e) {
-                throw new OutboxException("Cannot connect to the database to detect its dialect: " + e.getMessage(), e);
-            }
-            return providers.stream()
-                    .filter(provider -> provider.supports(product))
-                    .findFirst()
-                    .orElseThrow(() -> new OutboxConfigurationException(
-                            "outbox.storage.dialect",
-                            "no storage on the class path supports the database '" + product + "' (storages found: "
-                                    + dialects + "); add outbox-storage-postgres or outbox-storage-mysql"))
-                    .create(dataSource, storageOptions);
+            return OutboxStorageProvider.detect(dataSource, storageOptions, dialect);
         }
     }
 }

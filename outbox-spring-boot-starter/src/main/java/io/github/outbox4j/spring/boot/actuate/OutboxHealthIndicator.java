@@ -1,0 +1,53 @@
+package io.github.outbox4j.spring.boot.actuate;
+
+import io.github.outbox4j.MessageKind;
+import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.spi.OutboxStorage;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * Health of the outbox: UP when the storage answers, with, per table, the rows waiting for an attempt ({@code
+ * pending}: PENDING and RETRYING), the {@code failed} rows waiting for a person, and the age of the oldest waiting
+ * row; DOWN with the error when the storage query fails. A growing age tells that messages are not getting through
+ * (broker down, consumer failing) well before they become FAILED. Counting scans the tables once per check.
+ */
+public class OutboxHealthIndicator extends AbstractHealthIndicator {
+    private final Supplier<OutboxStorage> storage;
+    private final Clock clock;
+
+    public OutboxHealthIndicator(Supplier<OutboxStorage> storage, Clock clock) {
+        super("Outbox health check failed");
+        this.storage = Objects.requireNonNull(storage, "storage");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        OutboxStorage current = storage.get();
+        builder.up()
+                .withDetail("published", details(current, MessageKind.PUBLISHED))
+                .withDetail("received", details(current, MessageKind.RECEIVED));
+    }
+
+    private Map<String, Object> details(OutboxStorage storage, MessageKind kind) {
+        Map<MessageStatus, Long> counts = storage.countByStatus(kind);
+        Optional<Duration> age = storage.oldestPending(kind)
+                .map(added -> Duration.between(added, clock.instant()))
+                .map(duration -> duration.isNegative() ? Duration.ZERO : duration);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put(
+                "pending",
+                counts.getOrDefault(MessageStatus.PENDING, 0L) + counts.getOrDefault(MessageStatus.RETRYING, 0L));
+        details.put("failed", counts.getOrDefault(MessageStatus.FAILED, 0L));
+        details.put("oldestPendingAge", age.map(Duration::toString).orElse(null));
+        return details;
+    }
+}
