@@ -3,6 +3,7 @@ package io.github.outbox4j.jdbc;
 import io.github.outbox4j.DuplicateMessageException;
 import io.github.outbox4j.MessageKind;
 import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.spi.MessageOutcome;
 import io.github.outbox4j.spi.OutboxStorage;
@@ -12,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,6 +69,48 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
 
     /** Whether {@code error} reports a unique-key violation, judged by SQLState and vendor code. */
     protected abstract boolean isDuplicateKey(SQLException error);
+
+    /**
+     * Refuses table names too long for the index and constraint names derived from them: the longest,
+     * {@code <table>_status_check}, must fit in {@code maxIdentifierLength}, or a database that truncates
+     * identifiers could merge two derived names and skip creating the second.
+     */
+    protected final void requireDerivedNamesFit(int maxIdentifierLength) {
+        int longest = maxIdentifierLength - "_status_check".length();
+        requireAtMost("outbox.storage.published-table", options.publishedTable(), longest);
+        requireAtMost("outbox.storage.received-table", options.receivedTable(), longest);
+    }
+
+    private static void requireAtMost(String property, String table, int longest) {
+        if (table.length() > longest) {
+            throw new OutboxConfigurationException(
+                    property,
+                    "'" + table + "' is too long to derive its index and constraint names from it: use at most "
+                            + longest + " characters");
+        }
+    }
+
+    /**
+     * Fails early, naming the table and the script to create it with, when a table is missing or lacks a
+     * column the statements use.
+     */
+    protected final void verifyTables(Connection connection, String schemaScript) {
+        verifyTable(connection, published.table, false, schemaScript);
+        verifyTable(connection, received.table, true, schemaScript);
+    }
+
+    private static void verifyTable(Connection connection, String table, boolean received, String schemaScript) {
+        String probe = "SELECT " + selectColumns(received) + " FROM " + table + " WHERE 1 = 0";
+        try (Statement statement = connection.createStatement()) {
+            // no rows wanted: the query compiling proves the table and every column exist
+            statement.execute(probe);
+        } catch (SQLException e) {
+            throw new OutboxException(
+                    "Table " + table + " is missing or lacks Outbox4j's columns (" + e.getMessage()
+                            + "): create it with " + schemaScript + " or set outbox.storage.initialize-schema=true",
+                    e);
+        }
+    }
 
     protected final StorageOptions options() {
         return options;

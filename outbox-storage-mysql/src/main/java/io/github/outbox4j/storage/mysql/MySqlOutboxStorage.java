@@ -1,7 +1,6 @@
 package io.github.outbox4j.storage.mysql;
 
 import io.github.outbox4j.MessageKind;
-import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.jdbc.JdbcOutboxStorage;
 import io.github.outbox4j.jdbc.SchemaScript;
@@ -49,8 +48,6 @@ public final class MySqlOutboxStorage extends JdbcOutboxStorage {
     // microseconds, datetime(6)'s precision: finer digits are cut here rather than rounded by the server
     private static final DateTimeFormatter DATETIME = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSS");
 
-    // MySQL identifiers have at most 64 characters: the longest derived name, <table>_status_check, must fit
-    private static final int MAX_DERIVED_SUFFIX = "_status_check".length();
     private static final int MAX_IDENTIFIER_LENGTH = 64;
 
     private final String selectDuePublished;
@@ -179,38 +176,12 @@ public final class MySqlOutboxStorage extends JdbcOutboxStorage {
                     + " MariaDB 10.6+ are supported");
         }
         if (options().initializeSchema()) {
-            checkNameLength("outbox.storage.published-table", options().publishedTable());
-            checkNameLength("outbox.storage.received-table", options().receivedTable());
+            requireDerivedNamesFit(MAX_IDENTIFIER_LENGTH);
             // each CREATE TABLE commits on its own in MySQL; IF NOT EXISTS makes a concurrent start harmless
             SchemaScript.load(MySqlOutboxStorage.class, SCHEMA_RESOURCE, options())
                     .execute(connection);
         }
-        verifyTable(connection, options().qualified(options().publishedTable()), false);
-        verifyTable(connection, options().qualified(options().receivedTable()), true);
-    }
-
-    private static void checkNameLength(String property, String table) {
-        if (table.length() + MAX_DERIVED_SUFFIX > MAX_IDENTIFIER_LENGTH) {
-            throw new OutboxConfigurationException(
-                    property,
-                    "'" + table + "' is too long to derive its index and constraint names from it: use at most "
-                            + (MAX_IDENTIFIER_LENGTH - MAX_DERIVED_SUFFIX) + " characters");
-        }
-    }
-
-    /** Fails early, naming the table, when it is missing or lacks a column the statements use. */
-    private static void verifyTable(Connection connection, String table, boolean received) {
-        String probe = "SELECT " + selectColumns(received) + " FROM " + table + " WHERE 1 = 0";
-        try (Statement statement = connection.createStatement()) {
-            // no rows wanted: the query compiling proves the table and every column exist
-            statement.execute(probe);
-        } catch (SQLException e) {
-            throw new OutboxException(
-                    "Table " + table + " is missing or lacks Outbox4j's columns (" + e.getMessage()
-                            + "): create it with io/github/outbox4j/storage/mysql/" + SCHEMA_RESOURCE
-                            + " or set outbox.storage.initialize-schema=true",
-                    e);
-        }
+        verifyTables(connection, "io/github/outbox4j/storage/mysql/" + SCHEMA_RESOURCE);
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.github.outbox4j.storage.postgres;
 
-import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.jdbc.JdbcOutboxStorage;
 import io.github.outbox4j.jdbc.SchemaScript;
@@ -40,9 +39,6 @@ public final class PostgresOutboxStorage extends JdbcOutboxStorage {
 
     private static final String UNIQUE_VIOLATION = "23505";
 
-    // PostgreSQL silently truncates identifiers to 63 bytes: the longest derived name, <table>_status_check, must
-    // fit, or two derived index names could collapse into one and CREATE INDEX IF NOT EXISTS skip the second
-    private static final int MAX_DERIVED_SUFFIX = "_status_check".length();
     private static final int MAX_IDENTIFIER_LENGTH = 63;
 
     // Any constant works, as long as every instance uses the same: it only serializes schema initialization
@@ -113,12 +109,10 @@ public final class PostgresOutboxStorage extends JdbcOutboxStorage {
                     + " or later (for CTEs AS MATERIALIZED with FOR UPDATE SKIP LOCKED)");
         }
         if (options().initializeSchema()) {
-            checkNameLength("outbox.storage.published-table", options().publishedTable());
-            checkNameLength("outbox.storage.received-table", options().receivedTable());
+            requireDerivedNamesFit(MAX_IDENTIFIER_LENGTH);
             createSchema(connection);
         }
-        verifyTable(connection, options().qualified(options().publishedTable()), false);
-        verifyTable(connection, options().qualified(options().receivedTable()), true);
+        verifyTables(connection, "io/github/outbox4j/storage/postgres/" + SCHEMA_RESOURCE);
     }
 
     private void createSchema(Connection connection) throws SQLException {
@@ -142,30 +136,6 @@ public final class PostgresOutboxStorage extends JdbcOutboxStorage {
             throw e;
         } finally {
             connection.setAutoCommit(autoCommit);
-        }
-    }
-
-    private static void checkNameLength(String property, String table) {
-        if (table.length() + MAX_DERIVED_SUFFIX > MAX_IDENTIFIER_LENGTH) {
-            throw new OutboxConfigurationException(
-                    property,
-                    "'" + table + "' is too long to derive its index and constraint names from it: use at most "
-                            + (MAX_IDENTIFIER_LENGTH - MAX_DERIVED_SUFFIX) + " characters");
-        }
-    }
-
-    /** Fails early, naming the table, when it is missing or lacks a column the statements use. */
-    private static void verifyTable(Connection connection, String table, boolean received) {
-        String probe = "SELECT " + selectColumns(received) + " FROM " + table + " WHERE 1 = 0";
-        try (Statement statement = connection.createStatement()) {
-            // no rows wanted: the query compiling proves the table and every column exist
-            statement.execute(probe);
-        } catch (SQLException e) {
-            throw new OutboxException(
-                    "Table " + table + " is missing or lacks Outbox4j's columns (" + e.getMessage()
-                            + "): create it with io/github/outbox4j/storage/postgres/" + SCHEMA_RESOURCE
-                            + " or set outbox.storage.initialize-schema=true",
-                    e);
         }
     }
 
