@@ -22,6 +22,7 @@ import io.github.outbox4j.spi.OutboxStorageProvider;
 import io.github.outbox4j.spi.OutboxTransport;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.spi.Subscription;
+import io.github.outbox4j.spi.TraceContextPropagator;
 import io.github.outbox4j.spi.TransactionContext;
 import io.github.outbox4j.spi.TransactionRunner;
 import java.lang.reflect.Type;
@@ -102,8 +103,8 @@ public final class Outbox implements AutoCloseable {
         this.clock = builder.clock;
         this.observer = builder.observer;
         this.transactionContext = builder.transactionContext != null ? builder.transactionContext : localTransactions;
-        this.messageFactory =
-                new MessageFactory(new MessageIds(clock), builder.serializer, clock, retryPolicy.firstDelay());
+        this.messageFactory = new MessageFactory(
+                new MessageIds(clock), builder.serializer, clock, retryPolicy.firstDelay(), builder.tracing);
         List<OutboxAlertListener> listeners =
                 builder.alertListeners.isEmpty() ? List.of(new LoggingAlertListener()) : builder.alertListeners;
         this.alerts = new AlertDispatcher(listeners, settings.alertWindow(), clock);
@@ -156,7 +157,8 @@ public final class Outbox implements AutoCloseable {
                         transactions,
                         handlerExecutor,
                         clock,
-                        settings.succeededRetention()),
+                        settings.succeededRetention(),
+                        builder.tracing),
                 alerts,
                 clock,
                 retryTimer,
@@ -364,6 +366,7 @@ public final class Outbox implements AutoCloseable {
         private TransactionContext transactionContext;
         private TransactionRunner transactionRunner;
         private OutboxObserver observer = OutboxObserver.NONE;
+        private TraceContextPropagator tracing = TraceContextPropagator.NONE;
         private final List<OutboxAlertListener> alertListeners = new ArrayList<>();
 
         private Builder() {}
@@ -434,6 +437,12 @@ public final class Outbox implements AutoCloseable {
         /** Told what happens to messages, for metrics; by default nobody is. */
         public Builder observer(OutboxObserver observer) {
             this.observer = Objects.requireNonNull(observer, "observer");
+            return this;
+        }
+
+        /** Carries trace context from publishers to handlers; by default none is carried. */
+        public Builder traceContextPropagator(TraceContextPropagator tracing) {
+            this.tracing = Objects.requireNonNull(tracing, "tracing");
             return this;
         }
 

@@ -9,6 +9,7 @@ import io.github.outbox4j.spi.MessageOutcome;
 import io.github.outbox4j.spi.OutboxSerializer;
 import io.github.outbox4j.spi.OutboxStorage;
 import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.TraceContextPropagator;
 import io.github.outbox4j.spi.TransactionRunner;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +32,7 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
     private final Executor executor;
     private final Clock clock;
     private final Duration succeededRetention;
+    private final TraceContextPropagator tracing;
 
     public HandlerAttempt(
             Subscribers subscribers,
@@ -39,7 +41,8 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
             TransactionRunner transactions,
             Executor executor,
             Clock clock,
-            Duration succeededRetention) {
+            Duration succeededRetention,
+            TraceContextPropagator tracing) {
         this.subscribers = subscribers;
         this.serializer = serializer;
         this.storage = storage;
@@ -47,6 +50,7 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
         this.executor = executor;
         this.clock = clock;
         this.succeededRetention = succeededRetention;
+        this.tracing = tracing;
     }
 
     @Override
@@ -56,7 +60,14 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
 
     @Override
     public CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
-        return CompletableFuture.runAsync(() -> handle(message, attemptNumber), executor);
+        return CompletableFuture.runAsync(
+                () -> {
+                    // the publisher's trace context, stored with the message, is the parent of every attempt
+                    try (TraceContextPropagator.Scope scope = tracing.restore(message.headers())) {
+                        handle(message, attemptNumber);
+                    }
+                },
+                executor);
     }
 
     private void handle(StoredMessage row, int attemptNumber) {

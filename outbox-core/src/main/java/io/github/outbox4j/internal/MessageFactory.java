@@ -4,6 +4,7 @@ import io.github.outbox4j.OutboxHeaders;
 import io.github.outbox4j.OutboxMessage;
 import io.github.outbox4j.spi.OutboxSerializer;
 import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.TraceContextPropagator;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,12 +21,19 @@ public final class MessageFactory {
     private final OutboxSerializer serializer;
     private final Clock clock;
     private final Duration firstDelay;
+    private final TraceContextPropagator tracing;
 
-    public MessageFactory(MessageIds ids, OutboxSerializer serializer, Clock clock, Duration firstDelay) {
+    public MessageFactory(
+            MessageIds ids,
+            OutboxSerializer serializer,
+            Clock clock,
+            Duration firstDelay,
+            TraceContextPropagator tracing) {
         this.ids = ids;
         this.serializer = serializer;
         this.clock = clock;
         this.firstDelay = firstDelay;
+        this.tracing = tracing;
     }
 
     /**
@@ -36,6 +44,7 @@ public final class MessageFactory {
         String payload = serializer.serialize(message.payload());
         String id = ids.next();
         Map<String, String> headers = new LinkedHashMap<>(message.headers());
+        headers.putAll(tracing.currentContext());
         headers.put(OutboxHeaders.MESSAGE_ID, id);
         headers.put(OutboxHeaders.MESSAGE_NAME, message.topic());
         if (message.key() != null) {

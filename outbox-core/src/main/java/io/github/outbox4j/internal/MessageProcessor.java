@@ -178,6 +178,11 @@ public final class MessageProcessor {
             return MessageOutcome.succeeded(message, attempts, now.plus(succeededRetention));
         }
         String description = describe(error);
+        if (error instanceof StaleClaimException) {
+            // another worker owns the row now; this outcome is refused by the fencing, so there is nothing to report
+            log.debug("{} message {}: {}", kind, message.id(), description);
+            return MessageOutcome.failed(message, attempts, now.plus(failedRetention), description);
+        }
         if (!isRetryable(error) || policy.isExhausted(attempts)) {
             log.warn(
                     "{} message {} of topic '{}' FAILED after {} attempts: {}",

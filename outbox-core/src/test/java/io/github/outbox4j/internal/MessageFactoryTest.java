@@ -9,6 +9,7 @@ import io.github.outbox4j.OutboxMessage;
 import io.github.outbox4j.OutboxSerializationException;
 import io.github.outbox4j.jackson.JacksonOutboxSerializer;
 import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.TraceContextPropagator;
 import io.github.outbox4j.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,8 +23,8 @@ class MessageFactoryTest {
     private record OrderPaid(String orderId) {}
 
     private final MutableClock clock = new MutableClock(T0);
-    private final MessageFactory factory =
-            new MessageFactory(new MessageIds(clock), new JacksonOutboxSerializer(), clock, FIRST_DELAY);
+    private final MessageFactory factory = new MessageFactory(
+            new MessageIds(clock), new JacksonOutboxSerializer(), clock, FIRST_DELAY, TraceContextPropagator.NONE);
 
     @Test
     void rowCarriesTheWireHeadersAndIsDueAtTheFirstDelay() {

@@ -22,6 +22,7 @@ import io.github.outbox4j.spi.OutboxStorage;
 import io.github.outbox4j.spi.OutboxTransport;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.TraceContextPropagator;
 import io.github.outbox4j.spi.TransportMessage;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
@@ -33,6 +34,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -479,6 +481,60 @@ public abstract class OutboxEngineContract {
         assertThat(reply.headers()).containsEntry(OutboxHeaders.CORRELATION_ID, id);
         assertThat(reply.id()).isNotEqualTo(id);
         await().until(() -> row(reply.id()).status() == MessageStatus.SUCCEEDED);
+    }
+
+    @Test
+    void theTraceContextOfThePublisherIsCurrentInEveryAttemptOfTheHandler() {
+        ThreadLocal<String> currentTrace = new ThreadLocal<>();
+        TraceContextPropagator propagator = new TraceContextPropagator() {
+            @Override
+            public Map<String, String> currentContext() {
+                String trace = currentTrace.get();
+                return trace == null ? Map.of() : Map.of(OutboxHeaders.TRACEPARENT, trace);
+            }
+
+            @Override
+            public Scope restore(Map<String, String> headers) {
+                currentTrace.set(headers.get(OutboxHeaders.TRACEPARENT));
+                return currentTrace::remove;
+            }
+        };
+        InMemoryTransport broker = new InMemoryTransport();
+        Outbox outbox = Outbox.builder()
+                .dataSource(dataSource())
+                .storage(createStorage(dataSource(), tables))
+                .transport(broker)
+                .retryPolicy(policy())
+                .settings(manualPolling(OutboxSettings.builder()).build())
+                .clock(clock)
+                .traceContextPropagator(propagator)
+                .build();
+        outboxes.add(outbox);
+        List<String> tracesSeen = new CopyOnWriteArrayList<>();
+        outbox.subscribe(TOPIC, "inventory", OrderPaid.class, (OrderPaid payload, ReceivedMessage message) -> {
+            tracesSeen.add(currentTrace.get());
+            if (tracesSeen.size() == 1) {
+                throw new IllegalStateException("first attempt fails: the retry must see the same trace");
+            }
+            return null;
+        });
+        outbox.start();
+
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        currentTrace.set(traceparent);
+        String id;
+        try {
+            id = publishOne(outbox, "o-1");
+        } finally {
+            currentTrace.remove();
+        }
+
+        await().until(() -> tracesSeen.size() == 2);
+        assertThat(tracesSeen).containsExactly(traceparent, traceparent);
+        assertThat(row(id).headers()).containsEntry(OutboxHeaders.TRACEPARENT, traceparent);
+        assertThat(broker.sent())
+                .singleElement()
+                .satisfies(sent -> assertThat(sent.headers()).containsEntry(OutboxHeaders.TRACEPARENT, traceparent));
     }
 
     // --- helpers -------------------------------------------------------------------------------------
