@@ -13,6 +13,7 @@ import io.github.outbox4j.spi.OutboxSerializer;
 import io.github.outbox4j.spi.OutboxStorage;
 import io.github.outbox4j.spi.OutboxTransport;
 import io.github.outbox4j.spi.StorageOptions;
+import io.github.outbox4j.spi.TraceContextPropagator;
 import io.github.outbox4j.spi.TransactionContext;
 import io.github.outbox4j.spi.TransactionRunner;
 import java.time.Clock;
@@ -144,6 +145,7 @@ public final class OutboxAutoConfiguration {
             ObjectProvider<OutboxObserver> observers,
             ObjectProvider<OutboxAlertListener> alertListeners,
             ObjectProvider<Clock> clock,
+            ObjectProvider<TraceContextPropagator> traceContextPropagator,
             ObjectProvider<OutboxBuilderCustomizer> customizers,
             ConfigurableListableBeanFactory beanFactory) {
         Outbox.Builder builder = Outbox.builder()
@@ -158,6 +160,8 @@ public final class OutboxAutoConfiguration {
                 .transactionRunner(transactionRunner);
         storage.ifAvailable(builder::storage);
         clock.ifUnique(builder::clock);
+        // OutboxTracingAutoConfiguration's Micrometer Tracing one, or the application's
+        traceContextPropagator.ifUnique(builder::traceContextPropagator);
         List<OutboxObserver> observerList = observers.orderedStream().toList();
         if (!observerList.isEmpty()) {
             builder.observer(
