@@ -53,7 +53,10 @@ public final class RetryProcessor implements AutoCloseable {
     }
 
     public void start() {
-        executor.scheduleWithFixedDelay(this::pollSafely, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+        // the first poll comes one interval after start, like every later one: polls are then predictable, and
+        // rows left by a previous run are due anyway only after their lease or first delay
+        executor.scheduleWithFixedDelay(
+                this::pollSafely, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Claims and processes due rows until fewer than a batch are due; returns how many it processed. */
