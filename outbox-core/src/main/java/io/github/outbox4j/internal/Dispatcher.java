@@ -107,7 +107,8 @@ public final class Dispatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 // close() gave up waiting: what is still queued is committed and left to the retry processor
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                MessageProcessor.rethrowIfFatal(e);
                 log.error("Dispatching {} messages failed; the retry processor takes them over", batch.size(), e);
             } finally {
                 batch.clear();

@@ -125,7 +125,9 @@ public final class MessageProcessor {
         List<MessageOutcome> written;
         try {
             written = storage.complete(kind, outcomes);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // a driver may throw an Error on a connection killed mid-batch: the engine must outlive it
+            rethrowIfFatal(e);
             log.warn(
                     "Could not record {} outcomes of {} messages; they will be retried when their lease ends",
                     outcomes.size(),
@@ -227,6 +229,13 @@ public final class MessageProcessor {
     /** A row taken over by another worker is not retried here: the other worker owns it now. */
     private boolean isRetryable(Throwable error) {
         return !(error instanceof StaleClaimException) && policy.isRetryable(error);
+    }
+
+    /** Errors the JVM cannot go on after; every other failure of a worker is logged and survived. */
+    static void rethrowIfFatal(Throwable error) {
+        if (error instanceof VirtualMachineError fatal) {
+            throw fatal;
+        }
     }
 
     static Throwable unwrap(Throwable error) {

@@ -77,7 +77,9 @@ public final class RetryProcessor implements AutoCloseable {
     private void pollSafely() {
         try {
             poll();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an exception escaping a scheduled task would cancel every later poll
+            MessageProcessor.rethrowIfFatal(e);
             log.warn(
                     "Polling due {} messages failed, trying again in {}: {}",
                     processor.kind(),
