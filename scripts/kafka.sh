@@ -141,10 +141,20 @@ start() {
   java_opts
   format_storage
   say "starting on 127.0.0.1:$PORT (log: $LOG_FILE)"
-  # setsid + no inherited descriptors: the broker outlives this shell and holds no pipe of its caller open
-  nohup setsid "$JAVA" "${JAVA_OPTS[@]}" kafka.Kafka "$HOME_DIR/server.properties" \
-    </dev/null >>"$LOG_FILE" 2>&1 &
-  echo $! >"$PID_FILE"
+  # setsid + no inherited descriptors: the broker outlives this shell and holds no pipe of its caller open.
+  # The broker's own shell writes the pid file before it becomes the JVM: setsid forks when it is a process
+  # group leader (as under job control), so $! would not be the broker's pid.
+  rm -f "$PID_FILE"
+  nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "$JAVA" "${JAVA_OPTS[@]}" kafka.Kafka \
+    "$HOME_DIR/server.properties" </dev/null >>"$LOG_FILE" 2>&1 &
+  deadline=$((SECONDS + 10))
+  until [[ -s $PID_FILE ]]; do
+    if ((SECONDS > deadline)); then
+      say "the broker's shell wrote no pid file within 10 s"
+      exit 1
+    fi
+    sleep 0.1
+  done
   deadline=$((SECONDS + START_TIMEOUT))
   until port_open "$PORT"; do
     if ! running_pid >/dev/null; then
