@@ -94,7 +94,7 @@ class OutboxPropertiesMetadataTest {
         return defaults;
     }
 
-    private static Map<String, ConfigurationMetadataProperty> metadata() throws IOException {
+    static Map<String, ConfigurationMetadataProperty> metadata() throws IOException {
         for (URL url : Collections.list(OutboxPropertiesMetadataTest.class
                 .getClassLoader()
                 .getResources("META-INF/spring-configuration-metadata.json"))) {
