@@ -138,6 +138,7 @@ public final class Outbox implements AutoCloseable {
                 settings.pollInterval(),
                 settings.lease(),
                 settings.claimBatchSize(),
+                settings.retryThreads(),
                 alerts::flush);
         this.handlerExecutor = Executors.newFixedThreadPool(settings.handlerThreads(), runnable -> {
             Thread thread = new Thread(runnable, "outbox-handler-" + HANDLER_THREADS.incrementAndGet());
@@ -182,6 +183,7 @@ public final class Outbox implements AutoCloseable {
                 settings.pollInterval(),
                 settings.lease(),
                 settings.claimBatchSize(),
+                settings.retryThreads(),
                 alerts::flush);
         this.cleaner = new Cleaner(storage, clock, settings.cleanupInterval(), settings.cleanupBatchSize());
         this.publisher = new TransactionalPublisher(transactionContext, messageFactory, storage, dispatcher, observer);

@@ -13,6 +13,7 @@ public final class OutboxSettings {
     public static final int DEFAULT_DISPATCHER_BATCH_SIZE = 100;
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_CLAIM_BATCH_SIZE = 500;
+    public static final int DEFAULT_RETRY_THREADS = 2;
     public static final Duration DEFAULT_LEASE = Duration.ofMinutes(2);
     public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_SUCCEEDED_RETENTION = Duration.ofHours(24);
@@ -30,6 +31,7 @@ public final class OutboxSettings {
     private final int dispatcherBatchSize;
     private final Duration pollInterval;
     private final int claimBatchSize;
+    private final int retryThreads;
     private final Duration lease;
     private final Duration attemptTimeout;
     private final Duration succeededRetention;
@@ -46,6 +48,7 @@ public final class OutboxSettings {
         this.dispatcherBatchSize = b.dispatcherBatchSize;
         this.pollInterval = b.pollInterval;
         this.claimBatchSize = b.claimBatchSize;
+        this.retryThreads = b.retryThreads;
         this.lease = b.lease;
         this.attemptTimeout = b.attemptTimeout;
         this.succeededRetention = b.succeededRetention;
@@ -88,6 +91,11 @@ public final class OutboxSettings {
     /** {@code outbox.retry.batch-size}: rows claimed at once. */
     public int claimBatchSize() {
         return claimBatchSize;
+    }
+
+    /** Threads per side draining a backlog of due rows in parallel, each claiming its own batches. */
+    public int retryThreads() {
+        return retryThreads;
     }
 
     /** {@code outbox.retry.lease}: how long a claimed row is left to its claimer before others may take it. */
@@ -142,6 +150,7 @@ public final class OutboxSettings {
         private int dispatcherBatchSize = DEFAULT_DISPATCHER_BATCH_SIZE;
         private Duration pollInterval = DEFAULT_POLL_INTERVAL;
         private int claimBatchSize = DEFAULT_CLAIM_BATCH_SIZE;
+        private int retryThreads = DEFAULT_RETRY_THREADS;
         private Duration lease = DEFAULT_LEASE;
         private Duration attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT;
         private Duration succeededRetention = DEFAULT_SUCCEEDED_RETENTION;
@@ -176,6 +185,15 @@ public final class OutboxSettings {
 
         public Builder claimBatchSize(int value) {
             this.claimBatchSize = positive("outbox.retry.batch-size", value);
+            return this;
+        }
+
+        /**
+         * Threads per side (published, received) draining a backlog in parallel: while one waits for the broker
+         * or writes outcomes, another claims. Idle, only one polls.
+         */
+        public Builder retryThreads(int value) {
+            this.retryThreads = positive("outbox.retry.threads", value);
             return this;
         }
 

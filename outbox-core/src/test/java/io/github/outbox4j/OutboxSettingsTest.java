@@ -40,6 +40,7 @@ class OutboxSettingsTest {
                 .dispatcherBatchSize(5)
                 .pollInterval(Duration.ofMillis(250))
                 .claimBatchSize(20)
+                .retryThreads(3)
                 .lease(Duration.ofSeconds(90))
                 .attemptTimeout(Duration.ofSeconds(10))
                 .succeededRetention(Duration.ZERO)
@@ -55,6 +56,7 @@ class OutboxSettingsTest {
         assertThat(settings.dispatcherBatchSize()).isEqualTo(5);
         assertThat(settings.pollInterval()).isEqualTo(Duration.ofMillis(250));
         assertThat(settings.claimBatchSize()).isEqualTo(20);
+        assertThat(settings.retryThreads()).isEqualTo(3);
         assertThat(settings.lease()).isEqualTo(Duration.ofSeconds(90));
         assertThat(settings.attemptTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(settings.succeededRetention()).isZero();
@@ -73,6 +75,7 @@ class OutboxSettingsTest {
                 invalid("outbox.retry.poll-interval", builder -> builder.pollInterval(Duration.ZERO)),
                 invalid("outbox.retry.poll-interval", builder -> builder.pollInterval(null)),
                 invalid("outbox.retry.batch-size", builder -> builder.claimBatchSize(0)),
+                invalid("outbox.retry.threads", builder -> builder.retryThreads(0)),
                 invalid("outbox.retry.lease", builder -> builder.lease(Duration.ofSeconds(-1))),
                 invalid("outbox.retry.attempt-timeout", builder -> builder.attemptTimeout(Duration.ZERO)),
                 invalid(

@@ -7,8 +7,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +20,11 @@ import org.slf4j.LoggerFactory;
  * but never dispatched because their process died (they are due at their first-delay time). While a batch
  * is claimed, its rows' next attempt time is pushed to the end of a lease, so other instances skip them
  * and no row lock is held during the broker calls. A full batch is followed by the next one at once, so a
- * backlog drains at full speed while memory holds only one batch. Thread-safe.
+ * backlog drains at full speed while memory holds only one batch per thread.
+ *
+ * <p>With more than one thread, a background poll that claims a full batch recruits the other threads to drain
+ * beside it: while one thread waits for the broker or records outcomes, another claims, so the database and the
+ * broker both stay busy. Idle, only one thread polls. Thread-safe.
  */
 public final class RetryProcessor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RetryProcessor.class);
@@ -29,6 +35,8 @@ public final class RetryProcessor implements AutoCloseable {
     private final Duration pollInterval;
     private final Duration lease;
     private final int batchSize;
+    private final int threads;
+    private final AtomicInteger recruited = new AtomicInteger();
     private final Runnable afterPoll;
     private final ScheduledExecutorService executor;
     private volatile boolean closed;
@@ -40,6 +48,7 @@ public final class RetryProcessor implements AutoCloseable {
             Duration pollInterval,
             Duration lease,
             int batchSize,
+            int threads,
             Runnable afterPoll) {
         this.storage = storage;
         this.processor = processor;
@@ -47,8 +56,10 @@ public final class RetryProcessor implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.lease = lease;
         this.batchSize = batchSize;
+        this.threads = threads;
         this.afterPoll = afterPoll;
-        this.executor = Executors.newSingleThreadScheduledExecutor(
+        this.executor = Executors.newScheduledThreadPool(
+                threads,
                 new NamedThreadFactory("retry-" + processor.kind().name().toLowerCase()));
     }
 
@@ -59,13 +70,23 @@ public final class RetryProcessor implements AutoCloseable {
                 this::pollSafely, pollInterval.toMillis(), pollInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Claims and processes due rows until fewer than a batch are due; returns how many it processed. */
+    /**
+     * Claims and processes due rows until fewer than a batch are due, in the calling thread alone; returns how
+     * many it processed.
+     */
     public int poll() {
+        return drain(false);
+    }
+
+    private int drain(boolean recruit) {
         int total = 0;
         List<StoredMessage> claimed;
         do {
             Instant now = clock.instant();
             claimed = storage.claimDue(processor.kind(), now, now.plus(lease), batchSize);
+            if (claimed.size() == batchSize && recruit) {
+                recruitAnotherThread();
+            }
             if (!claimed.isEmpty()) {
                 processor.process(claimed);
                 total += claimed.size();
@@ -74,9 +95,31 @@ public final class RetryProcessor implements AutoCloseable {
         return total;
     }
 
+    /** A backlog: another thread, if one is free, drains beside this one until it finds no full batch. */
+    private void recruitAnotherThread() {
+        int current;
+        do {
+            current = recruited.get();
+            if (current >= threads - 1 || closed) {
+                return;
+            }
+        } while (!recruited.compareAndSet(current, current + 1));
+        try {
+            executor.execute(() -> {
+                try {
+                    pollSafely();
+                } finally {
+                    recruited.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            recruited.decrementAndGet(); // closing
+        }
+    }
+
     private void pollSafely() {
         try {
-            poll();
+            drain(true);
         } catch (RuntimeException | Error e) {
             // an exception escaping a scheduled task would cancel every later poll
             MessageProcessor.rethrowIfFatal(e);

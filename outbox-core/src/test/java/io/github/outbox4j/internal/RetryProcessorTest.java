@@ -17,8 +17,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -147,6 +149,7 @@ class RetryProcessorTest {
                 Duration.ofMillis(10),
                 LEASE,
                 10,
+                1,
                 afterPolls::incrementAndGet);
         started.add(retryProcessor);
 
@@ -170,6 +173,7 @@ class RetryProcessorTest {
                 Duration.ofMillis(10),
                 LEASE,
                 10,
+                1,
                 () -> {
                     afterPolls.incrementAndGet();
                     throw new IllegalStateException("after-poll task failed");
@@ -182,6 +186,58 @@ class RetryProcessorTest {
                 .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
                         .isEqualTo(3));
         assertThat(afterPolls.get()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void aBacklogFoundByTheBackgroundPollIsDrainedByTwoThreadsAtOnce() {
+        addDueRows(30);
+        // answers nothing until two whole batches are in flight: one thread alone would wait forever
+        List<CompletableFuture<Void>> held = new ArrayList<>();
+        MessageProcessor.Attempt twoBatchesAtOnce = message -> {
+            synchronized (held) {
+                if (held.size() >= 20) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                CompletableFuture<Void> answer = new CompletableFuture<>();
+                held.add(answer);
+                if (held.size() == 20) {
+                    held.forEach(future -> future.complete(null));
+                }
+                return answer;
+            }
+        };
+        RetryProcessor retryProcessor = new RetryProcessor(
+                storage, processor(twoBatchesAtOnce), clock, Duration.ofMillis(10), LEASE, 10, 2, () -> {});
+        started.add(retryProcessor);
+
+        retryProcessor.start();
+
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
+                        .isEqualTo(30));
+        assertThat(storage.claimSizes()).startsWith(10, 10);
+    }
+
+    @Test
+    void pollDrainsInTheCallingThreadAlone() {
+        addDueRows(30);
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        RetryProcessor retryProcessor = new RetryProcessor(
+                storage,
+                processor(message -> {
+                    threads.add(Thread.currentThread().getName());
+                    return CompletableFuture.completedFuture(null);
+                }),
+                clock,
+                Duration.ofSeconds(1),
+                LEASE,
+                10,
+                4,
+                () -> {});
+        started.add(retryProcessor);
+
+        assertThat(retryProcessor.poll()).isEqualTo(30);
+        assertThat(threads).containsExactly(Thread.currentThread().getName());
     }
 
     @Test
@@ -204,7 +260,7 @@ class RetryProcessorTest {
 
     private RetryProcessor retryProcessor(MessageProcessor.Attempt attempt, int batchSize) {
         RetryProcessor retryProcessor = new RetryProcessor(
-                storage, processor(attempt), clock, Duration.ofSeconds(1), LEASE, batchSize, () -> {});
+                storage, processor(attempt), clock, Duration.ofSeconds(1), LEASE, batchSize, 1, () -> {});
         started.add(retryProcessor);
         return retryProcessor;
     }

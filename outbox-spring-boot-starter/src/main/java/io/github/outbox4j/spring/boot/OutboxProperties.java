@@ -73,6 +73,8 @@ public record OutboxProperties(
      * @param maxAttempts Total attempts; then the row becomes FAILED and an alert is raised.
      * @param pollInterval How often the retry processor looks for due rows.
      * @param batchSize Rows the retry processor claims at once.
+     * @param threads Threads per side (published, received) draining a backlog in parallel, each claiming its own
+     *     batches; idle, only one polls.
      * @param lease How long a claimed row is left to its claimer before another instance may take it; must exceed
      *     the attempt timeout.
      * @param attemptTimeout An attempt without an answer by then has failed.
@@ -88,6 +90,7 @@ public record OutboxProperties(
             @DefaultValue("50") int maxAttempts,
             @DefaultValue("1s") Duration pollInterval,
             @DefaultValue("500") int batchSize,
+            @DefaultValue("2") int threads,
             @DefaultValue("2m") Duration lease,
             @DefaultValue("30s") Duration attemptTimeout) {}
 
@@ -266,6 +269,7 @@ public record OutboxProperties(
                 .dispatcherBatchSize(dispatcher.batchSize())
                 .pollInterval(retry.pollInterval())
                 .claimBatchSize(retry.batchSize())
+                .retryThreads(retry.threads())
                 .lease(retry.lease())
                 .attemptTimeout(retry.attemptTimeout())
                 .succeededRetention(cleanup.succeededRetention())
