@@ -353,6 +353,24 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
     private List<MessageOutcome> write(Connection connection, MessageKind kind, List<MessageOutcome> outcomes)
             throws SQLException {
         Statements statements = statements(kind);
+        return outcomes.size() == 1
+                ? writeEach(connection, kind, outcomes)
+                : writeAll(connection, statements.table, statements.received, outcomes);
+    }
+
+    /**
+     * Writes several outcomes of {@code table}, each only if its row still has the version the outcome expects,
+     * and returns those written. This default sends one JDBC batch of single-row updates; a dialect with a
+     * set-based update overrides it, saving the database a statement per row.
+     */
+    protected List<MessageOutcome> writeAll(
+            Connection connection, String table, boolean received, List<MessageOutcome> outcomes) throws SQLException {
+        return writeEach(connection, received ? MessageKind.RECEIVED : MessageKind.PUBLISHED, outcomes);
+    }
+
+    private List<MessageOutcome> writeEach(Connection connection, MessageKind kind, List<MessageOutcome> outcomes)
+            throws SQLException {
+        Statements statements = statements(kind);
         try (PreparedStatement statement = connection.prepareStatement(statements.complete)) {
             for (MessageOutcome outcome : outcomes) {
                 int i = 1;
@@ -448,7 +466,8 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         return kind == MessageKind.PUBLISHED ? published : received;
     }
 
-    private static String truncate(String error) {
+    /** The stored form of a last error: at most the column's length. */
+    protected static String truncate(String error) {
         if (error == null || error.length() <= MAX_ERROR_LENGTH) {
             return error;
         }

@@ -23,6 +23,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -399,14 +400,7 @@ public abstract class OutboxStorageContract {
         MessageOutcome retry = MessageOutcome.retrying(claimed, 3, retryAt, "broker unavailable");
         assertThat(storage.complete(kind, List.of(retry))).containsExactly(retry);
         StoredMessage retrying = storage.find(kind, row.id(), row.group()).orElseThrow();
-        assertThat(retrying)
-                .extracting(
-                        StoredMessage::status,
-                        StoredMessage::attempts,
-                        StoredMessage::nextAttemptAt,
-                        StoredMessage::expiresAt,
-                        StoredMessage::lastError)
-                .containsExactly(MessageStatus.RETRYING, 3, retryAt, null, "broker unavailable");
+        assertThat(state(retrying)).containsExactly(MessageStatus.RETRYING, 3, retryAt, null, "broker unavailable");
         assertThat(retrying.version()).isNotEqualTo(claimed.version());
         assertThat(retrying)
                 .usingRecursiveComparison()
@@ -444,6 +438,48 @@ public abstract class OutboxStorageContract {
 
     @ParameterizedTest
     @EnumSource(MessageKind.class)
+    void aBatchOfOutcomesIsWrittenRowByRowExactly(MessageKind kind) {
+        for (int i = 0; i < 4; i++) {
+            insert(kind, message(kind, clock.instant()));
+        }
+        List<StoredMessage> claimed =
+                storage.claimDue(kind, clock.instant(), clock.instant().plus(LEASE), 10);
+        assertThat(claimed).hasSize(4);
+        Instant base = clock.instant().plusNanos(123_456_000); // microseconds, as the columns keep them
+        MessageOutcome success = MessageOutcome.succeeded(claimed.get(0), 1, base.plus(Duration.ofHours(24)));
+        MessageOutcome retry = MessageOutcome.retrying(claimed.get(1), 3, base.plus(Duration.ofMinutes(4)), "down");
+        MessageOutcome fail = MessageOutcome.failed(claimed.get(2), 50, base.plus(Duration.ofDays(15)), "gave up");
+        StoredMessage staleRow = claimed.get(3);
+        Instant now = clock.instant();
+        assertThat(storage.complete(
+                        kind,
+                        List.of(MessageOutcome.succeeded(
+                                storage.find(kind, staleRow.id(), staleRow.group())
+                                        .orElseThrow(),
+                                1,
+                                now.plus(Duration.ofHours(1))))))
+                .hasSize(1);
+        MessageOutcome stale = MessageOutcome.succeeded(staleRow, 1, now.plus(Duration.ofHours(2)));
+
+        assertThat(storage.complete(kind, List.of(success, retry, stale, fail)))
+                .as("every outcome but the one fenced off")
+                .containsExactly(success, retry, fail);
+
+        assertThat(state(storage.find(kind, success.id(), success.group()).orElseThrow()))
+                .containsExactly(MessageStatus.SUCCEEDED, 1, null, success.expiresAt(), null);
+        assertThat(state(storage.find(kind, retry.id(), retry.group()).orElseThrow()))
+                .containsExactly(MessageStatus.RETRYING, 3, retry.nextAttemptAt(), null, "down");
+        assertThat(state(storage.find(kind, fail.id(), fail.group()).orElseThrow()))
+                .containsExactly(MessageStatus.FAILED, 50, null, fail.expiresAt(), "gave up");
+        assertThat(storage.find(kind, staleRow.id(), staleRow.group())
+                        .orElseThrow()
+                        .expiresAt())
+                .as("the fenced-off outcome changed nothing")
+                .isEqualTo(now.plus(Duration.ofHours(1)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(MessageKind.class)
     void aSuccessClearsTheErrorAndTheDueTime(MessageKind kind) {
         StoredMessage row = message(kind, clock.instant());
         insert(kind, row);
@@ -459,14 +495,7 @@ public abstract class OutboxStorageContract {
         assertThat(storage.complete(kind, List.of(success))).containsExactly(success);
 
         StoredMessage succeeded = storage.find(kind, row.id(), row.group()).orElseThrow();
-        assertThat(succeeded)
-                .extracting(
-                        StoredMessage::status,
-                        StoredMessage::attempts,
-                        StoredMessage::nextAttemptAt,
-                        StoredMessage::expiresAt,
-                        StoredMessage::lastError)
-                .containsExactly(MessageStatus.SUCCEEDED, 2, null, expiry, null);
+        assertThat(state(succeeded)).containsExactly(MessageStatus.SUCCEEDED, 2, null, expiry, null);
     }
 
     @ParameterizedTest
@@ -699,6 +728,16 @@ public abstract class OutboxStorageContract {
     // --- helpers -----------------------------------------------------------------------------------------
 
     /** A pending row with a random id due at {@code due}; received rows belong to {@link #GROUP}. */
+    /** Status, attempts, next attempt time, expiry and last error of a row, to compare in one assertion. */
+    private static List<Object> state(StoredMessage message) {
+        return Arrays.asList(
+                message.status(),
+                message.attempts(),
+                message.nextAttemptAt(),
+                message.expiresAt(),
+                message.lastError());
+    }
+
     private StoredMessage message(MessageKind kind, Instant due) {
         String id = UUID.randomUUID().toString();
         return StoredMessage.pending(

@@ -3,6 +3,7 @@ package io.github.outbox4j.storage.postgres;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.jdbc.JdbcOutboxStorage;
 import io.github.outbox4j.jdbc.SchemaScript;
+import io.github.outbox4j.spi.MessageOutcome;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.spi.StoredMessage;
 import java.sql.Connection;
@@ -18,7 +19,11 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -46,11 +51,15 @@ public final class PostgresOutboxStorage extends JdbcOutboxStorage {
 
     private final String claimPublished;
     private final String claimReceived;
+    private final String completeAllPublished;
+    private final String completeAllReceived;
 
     public PostgresOutboxStorage(DataSource dataSource, StorageOptions options) {
         super(dataSource, options);
         this.claimPublished = claimSql(options.qualified(options.publishedTable()), false);
         this.claimReceived = claimSql(options.qualified(options.receivedTable()), true);
+        this.completeAllPublished = completeAllSql(options.qualified(options.publishedTable()), false);
+        this.completeAllReceived = completeAllSql(options.qualified(options.receivedTable()), true);
     }
 
     /**
@@ -91,6 +100,81 @@ public final class PostgresOutboxStorage extends JdbcOutboxStorage {
     }
 
     private record Claimed(StoredMessage message, Instant dueAt) {}
+
+    /**
+     * The fenced outcome update for a whole batch: the outcomes come as one array per column, unnest turns them
+     * into rows joined to the table by key and version, and RETURNING names the rows written with the version
+     * they had. One statement instead of one per row.
+     */
+    static String completeAllSql(String table, boolean received) {
+        String groupColumn = received ? ", group_name" : "";
+        return "UPDATE " + table + " AS t SET status = o.status, attempts = o.attempts,"
+                + " next_attempt_at = o.next_attempt_at, expires_at = o.expires_at, last_error = o.last_error,"
+                + " version = t.version + 1"
+                + " FROM unnest(?::text[], ?::int[], ?::text[], ?::int[], ?::timestamptz[], ?::timestamptz[],"
+                + " ?::text[]" + (received ? ", ?::text[]" : "") + ")"
+                + " AS o(id, version, status, attempts, next_attempt_at, expires_at, last_error" + groupColumn + ")"
+                + " WHERE t.id = o.id AND t.version = o.version" + (received ? " AND t.group_name = o.group_name" : "")
+                + " RETURNING t.id, t.version - 1" + (received ? ", t.group_name" : "");
+    }
+
+    @Override
+    protected List<MessageOutcome> writeAll(
+            Connection connection, String table, boolean received, List<MessageOutcome> outcomes) throws SQLException {
+        int size = outcomes.size();
+        String[] ids = new String[size];
+        Integer[] versions = new Integer[size];
+        String[] statuses = new String[size];
+        Integer[] attempts = new Integer[size];
+        String[] nextAttempts = new String[size];
+        String[] expiries = new String[size];
+        String[] errors = new String[size];
+        String[] groups = new String[size];
+        Map<String, MessageOutcome> byKey = new HashMap<>(size * 2);
+        for (int i = 0; i < size; i++) {
+            MessageOutcome outcome = outcomes.get(i);
+            ids[i] = outcome.id();
+            versions[i] = outcome.expectedVersion();
+            statuses[i] = outcome.status().name();
+            attempts[i] = outcome.attempts();
+            nextAttempts[i] = timestampText(outcome.nextAttemptAt());
+            expiries[i] = timestampText(outcome.expiresAt());
+            errors[i] = truncate(outcome.lastError());
+            groups[i] = outcome.group();
+            byKey.put(key(outcome.id(), received ? outcome.group() : null, outcome.expectedVersion()), outcome);
+        }
+        try (PreparedStatement statement =
+                connection.prepareStatement(received ? completeAllReceived : completeAllPublished)) {
+            statement.setArray(1, connection.createArrayOf("text", ids));
+            statement.setArray(2, connection.createArrayOf("int4", versions));
+            statement.setArray(3, connection.createArrayOf("text", statuses));
+            statement.setArray(4, connection.createArrayOf("int4", attempts));
+            statement.setArray(5, connection.createArrayOf("timestamptz", nextAttempts));
+            statement.setArray(6, connection.createArrayOf("timestamptz", expiries));
+            statement.setArray(7, connection.createArrayOf("text", errors));
+            if (received) {
+                statement.setArray(8, connection.createArrayOf("text", groups));
+            }
+            Set<MessageOutcome> written = new HashSet<>(size * 2);
+            try (ResultSet resultSet = statement.executeQuery()) {
+                while (resultSet.next()) {
+                    written.add(byKey.get(key(
+                            resultSet.getString(1), received ? resultSet.getString(3) : null, resultSet.getInt(2))));
+                }
+            }
+            return outcomes.stream().filter(written::contains).toList();
+        }
+    }
+
+    /** Which outcome a returned row answers: its key and the version the outcome expected. */
+    private static String key(String id, String group, int expectedVersion) {
+        return id + '\u0000' + group + '\u0000' + expectedVersion;
+    }
+
+    /** An instant as timestamptz text, truncated to what the column keeps, like {@link #setInstant}. */
+    private static String timestampText(Instant instant) {
+        return instant == null ? null : instant.truncatedTo(ChronoUnit.MICROS).toString();
+    }
 
     @Override
     protected String purgeSql(String table) {
