@@ -4,6 +4,7 @@ import io.github.outbox4j.MessageKind;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.jdbc.JdbcOutboxStorage;
 import io.github.outbox4j.jdbc.SchemaScript;
+import io.github.outbox4j.spi.MessageOutcome;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.spi.StoredMessage;
 import java.sql.Connection;
@@ -19,7 +20,9 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 
 /**
@@ -70,10 +73,91 @@ public final class MySqlOutboxStorage extends JdbcOutboxStorage {
      * same by every supported MariaDB too.
      */
     static String leaseSql(String table, boolean received, int rows) {
-        String keys = received
+        return "UPDATE " + table + " SET next_attempt_at = ?, version = version + 1 WHERE " + keys(received, rows);
+    }
+
+    private static String keys(boolean received, int rows) {
+        return received
                 ? String.join(" OR ", Collections.nCopies(rows, "(id = ? AND group_name = ?)"))
                 : "id IN (" + String.join(", ", Collections.nCopies(rows, "?")) + ")";
-        return "UPDATE " + table + " SET next_attempt_at = ?, version = version + 1 WHERE " + keys;
+    }
+
+    /** Locks {@code rows} rows by key and reads their versions. */
+    static String lockVersionsSql(String table, boolean received, int rows) {
+        return "SELECT id, version" + (received ? ", group_name" : "") + " FROM " + table + " WHERE "
+                + keys(received, rows) + " FOR UPDATE";
+    }
+
+    /**
+     * The outcome update for {@code rows} rows: a derived table of one SELECT per outcome, joined to the table by
+     * key and version. MySQL has no RETURNING for UPDATE, so the rows are locked and their versions read first.
+     */
+    static String completeAllSql(String table, boolean received, int rows) {
+        String first = "SELECT ? AS id, " + (received ? "? AS group_name, " : "")
+                + "CAST(? AS SIGNED) AS version, ? AS status, CAST(? AS SIGNED) AS attempts,"
+                + " CAST(? AS DATETIME(6)) AS next_attempt_at, CAST(? AS DATETIME(6)) AS expires_at, ? AS last_error";
+        String next = " UNION ALL SELECT ?, " + (received ? "?, " : "")
+                + "CAST(? AS SIGNED), ?, CAST(? AS SIGNED), CAST(? AS DATETIME(6)), CAST(? AS DATETIME(6)), ?";
+        return "UPDATE " + table + " AS t JOIN (" + first + next.repeat(rows - 1) + ") AS o"
+                + " ON t.id = o.id" + (received ? " AND t.group_name = o.group_name" : "")
+                + " AND t.version = o.version"
+                + " SET t.status = o.status, t.attempts = o.attempts, t.next_attempt_at = o.next_attempt_at,"
+                + " t.expires_at = o.expires_at, t.last_error = o.last_error, t.version = t.version + 1";
+    }
+
+    @Override
+    protected List<MessageOutcome> writeAll(
+            Connection connection, String table, boolean received, List<MessageOutcome> outcomes) throws SQLException {
+        Map<String, Integer> versions = new HashMap<>(outcomes.size() * 2);
+        try (PreparedStatement lock = connection.prepareStatement(lockVersionsSql(table, received, outcomes.size()))) {
+            int i = 1;
+            for (MessageOutcome outcome : outcomes) {
+                lock.setString(i++, outcome.id());
+                if (received) {
+                    lock.setString(i++, outcome.group());
+                }
+            }
+            try (ResultSet resultSet = lock.executeQuery()) {
+                while (resultSet.next()) {
+                    versions.put(
+                            key(resultSet.getString(1), received ? resultSet.getString(3) : null), resultSet.getInt(2));
+                }
+            }
+        }
+        // locked until commit: an outcome whose row has the version it expects is the one written
+        List<MessageOutcome> current = outcomes.stream()
+                .filter(outcome -> Integer.valueOf(outcome.expectedVersion())
+                        .equals(versions.get(key(outcome.id(), received ? outcome.group() : null))))
+                .toList();
+        if (current.isEmpty()) {
+            return current;
+        }
+        try (PreparedStatement update = connection.prepareStatement(completeAllSql(table, received, current.size()))) {
+            int i = 1;
+            for (MessageOutcome outcome : current) {
+                update.setString(i++, outcome.id());
+                if (received) {
+                    update.setString(i++, outcome.group());
+                }
+                update.setInt(i++, outcome.expectedVersion());
+                update.setString(i++, outcome.status().name());
+                update.setInt(i++, outcome.attempts());
+                setInstant(update, i++, outcome.nextAttemptAt());
+                setInstant(update, i++, outcome.expiresAt());
+                update.setString(i++, truncate(outcome.lastError()));
+            }
+            int written = update.executeUpdate();
+            if (written != current.size()) {
+                // cannot happen while the rows stay locked; if it does, roll back rather than report a wrong set
+                throw new SQLException("Recorded " + written + " of " + current.size() + " outcomes in " + table
+                        + " although their rows were locked");
+            }
+        }
+        return current;
+    }
+
+    private static String key(String id, String group) {
+        return group == null ? id : id + '\u0000' + group;
     }
 
     @Override
