@@ -64,7 +64,12 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
                 () -> {
                     // the publisher's trace context, stored with the message, is the parent of every attempt
                     try (TraceContextPropagator.Scope scope = tracing.restore(message.headers())) {
-                        handle(message, attemptNumber);
+                        try {
+                            handle(message, attemptNumber);
+                        } catch (RuntimeException | Error e) {
+                            scope.failed(e);
+                            throw e;
+                        }
                     }
                 },
                 executor);

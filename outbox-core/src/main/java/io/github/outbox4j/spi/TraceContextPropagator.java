@@ -35,6 +35,9 @@ public interface TraceContextPropagator {
     /** Ends what {@link #restore} began; never throws. */
     @FunctionalInterface
     interface Scope extends AutoCloseable {
+        /** Marks what this scope traces (the handler's span) as failed with {@code error}; called before close. */
+        default void failed(Throwable error) {}
+
         @Override
         void close();
     }

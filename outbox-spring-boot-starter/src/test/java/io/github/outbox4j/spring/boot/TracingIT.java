@@ -7,11 +7,13 @@ import io.github.outbox4j.OutboxHeaders;
 import io.github.outbox4j.ReceivedMessage;
 import io.github.outbox4j.annotation.Subscribe;
 import io.github.outbox4j.annotation.TransactionalPublish;
+import io.github.outbox4j.spring.boot.TestTracing.FinishedSpans;
 import io.github.outbox4j.spring.boot.tracing.OutboxTracingAutoConfiguration;
 import io.github.outbox4j.testkit.TestServices;
 import io.github.outbox4j.testkit.TestTables;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.opentelemetry.api.trace.StatusCode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +106,13 @@ class TracingIT {
             assertThat(handler.spanIds.get(1))
                     .as("a span of the handler's own")
                     .isNotEqualTo(request.context().spanId());
+            FinishedSpans spans = context.getBean(FinishedSpans.class);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> spans.named("outbox receive order.paid").size() == 2);
+            assertThat(spans.named("outbox receive order.paid"))
+                    .as("the failed attempt's span is an error, the retry's is not")
+                    .extracting(span -> span.getStatus().getStatusCode())
+                    .containsExactlyInAnyOrder(StatusCode.ERROR, StatusCode.UNSET);
 
             JdbcTemplate jdbc = new JdbcTemplate(database);
             await().atMost(Duration.ofSeconds(20))

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * written into the message's headers with the application's {@link Propagator} (W3C {@code traceparent}, and {@code
  * tracestate} and baggage when the propagator writes them); around each handler attempt, that context is read back
  * and a consumer span {@code outbox receive <topic>}, its child, is started and made current, then ended when the
- * attempt is over. Every attempt, retries included, thus belongs to the publisher's trace.
+ * attempt is over, marked as an error when the handler threw. Every attempt, retries included, thus belongs to the
+ * publisher's trace.
  */
 public final class MicrometerTraceContextPropagator implements TraceContextPropagator {
     private static final Logger log = LoggerFactory.getLogger(MicrometerTraceContextPropagator.class);
@@ -53,16 +54,28 @@ public final class MicrometerTraceContextPropagator implements TraceContextPropa
         }
         Span span = builder.start();
         Tracer.SpanInScope inScope = tracer.withSpan(span);
-        return () -> {
-            try {
-                inScope.close();
-            } catch (RuntimeException e) {
-                log.debug("Closing the scope of span {} failed", span, e);
-            } finally {
+        return new Scope() {
+            @Override
+            public void failed(Throwable error) {
                 try {
-                    span.end();
+                    span.error(error);
                 } catch (RuntimeException e) {
-                    log.debug("Ending span {} failed", span, e);
+                    log.debug("Marking span {} as failed failed", span, e);
+                }
+            }
+
+            @Override
+            public void close() {
+                try {
+                    inScope.close();
+                } catch (RuntimeException e) {
+                    log.debug("Closing the scope of span {} failed", span, e);
+                } finally {
+                    try {
+                        span.end();
+                    } catch (RuntimeException e) {
+                        log.debug("Ending span {} failed", span, e);
+                    }
                 }
             }
         };
