@@ -6,8 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.github.outbox4j.memory.InMemoryTransport;
 import io.github.outbox4j.retry.RetryPolicy;
+import io.github.outbox4j.spi.InboundListener;
 import io.github.outbox4j.spi.OutboxTransport;
 import io.github.outbox4j.spi.StoredMessage;
+import io.github.outbox4j.spi.Subscription;
 import io.github.outbox4j.spi.TransportMessage;
 import io.github.outbox4j.testing.FakeDatabase;
 import io.github.outbox4j.testing.MutableClock;
@@ -17,6 +19,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -53,6 +57,11 @@ class OutboxTest {
                                 new IllegalStateException("broker down"));
                     }
                     return transport.send(message);
+                }
+
+                @Override
+                public void subscribe(Subscription subscription, InboundListener listener) {
+                    transport.subscribe(subscription, listener);
                 }
 
                 @Override
@@ -94,6 +103,36 @@ class OutboxTest {
         assertThat(row(id).attempts()).isOne();
         assertThat(database.commits()).isOne();
         assertThat(database.openConnections()).isZero();
+    }
+
+    @Test
+    void aHandlerStillRunningWhenItsRowFallsDueIsNotRunAgainByTheRetryProcessor() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        CountDownLatch firstCallRunning = new CountDownLatch(1);
+        CountDownLatch releaseFirstCall = new CountDownLatch(1);
+        outbox.subscribe("order.paid", "billing", OrderPaid.class, (payload, message) -> {
+            if (calls.incrementAndGet() == 1) {
+                firstCallRunning.countDown();
+                releaseFirstCall.await();
+            }
+            return null;
+        });
+        outbox.start();
+        String id =
+                outbox.inTransaction((connection, publisher) -> publisher.publish("order.paid", new OrderPaid("o-1")));
+        assertThat(firstCallRunning.await(AWAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        clock.advance(Duration.ofMinutes(5)); // the inbox row's first delay is over while its handler still runs
+        outbox.processDue();
+        releaseFirstCall.countDown();
+
+        await().atMost(AWAIT)
+                .until(() -> outbox.storage()
+                                .find(MessageKind.RECEIVED, id, "billing")
+                                .map(StoredMessage::status)
+                                .orElse(null)
+                        == MessageStatus.SUCCEEDED);
+        assertThat(calls).as("the handler ran once").hasValue(1);
     }
 
     @Test

@@ -103,7 +103,13 @@ public final class Dispatcher implements AutoCloseable {
                 }
                 batch.add(first);
                 lane.drainTo(batch, batchSize - 1);
-                processor.process(batch);
+                // a message queued for longer than its first delay is due for the retry processor, which may have
+                // claimed it already: sending it here too would only send it twice
+                Instant now = clock.instant();
+                batch.removeIf(message -> isDueForTheRetryProcessor(message, now));
+                if (!batch.isEmpty()) {
+                    processor.process(batch);
+                }
             } catch (InterruptedException e) {
                 // close() gave up waiting: what is still queued is committed and left to the retry processor
                 return;
@@ -114,6 +120,12 @@ public final class Dispatcher implements AutoCloseable {
                 batch.clear();
             }
         }
+    }
+
+    /** Past its first delay; with a first delay of zero, the dispatcher and the retry processor both may send. */
+    private static boolean isDueForTheRetryProcessor(StoredMessage message, Instant now) {
+        return message.nextAttemptAt().isAfter(message.addedAt())
+                && !message.nextAttemptAt().isAfter(now);
     }
 
     /**

@@ -19,10 +19,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
 /**
- * One call of a consumer's handler, in a local transaction that also marks the inbox row SUCCEEDED — fenced
- * by the row's version, so that if another worker took the row over meanwhile, the whole transaction rolls
- * back and the handler's effects with it. That is what makes a handler's effects apply once per message and
- * group. A non-null result is published to the message's callback topic in the same transaction.
+ * One call of a consumer's handler, in a local transaction that first marks the inbox row SUCCEEDED — fenced
+ * by the row's version, so that a row another worker took over is not handled here, and locking the row, so that
+ * no other worker takes it while the handler runs. If the handler throws, the whole transaction rolls back, the
+ * mark with it. That is what makes a handler's effects apply once per message and group, and a handler run at
+ * most once at a time. A non-null result is published to the message's callback topic in the same transaction.
  */
 public final class HandlerAttempt implements MessageProcessor.Attempt {
     private final Subscribers subscribers;
@@ -82,6 +83,16 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
         }
         Object payload = serializer.deserialize(row.payload(), subscriber.payloadType());
         transactions.inTransaction((connection, publisher) -> {
+            // SUCCEEDED first, fenced by version: the row stays locked until the handler's transaction ends, so no
+            // other worker can claim it meanwhile, and a row another worker claimed first is not handled here at
+            // all. A handler that throws rolls this back with its own writes.
+            MessageOutcome succeeded =
+                    MessageOutcome.succeeded(row, attemptNumber, clock.instant().plus(succeededRetention));
+            if (storage.complete(connection, MessageKind.RECEIVED, List.of(succeeded))
+                    .isEmpty()) {
+                throw new StaleClaimException("Message " + row.id() + " of group " + row.group()
+                        + " was taken over by another worker; it is handled there, not here");
+            }
             ReceivedMessage received = new ReceivedMessage(
                     row.id(), row.topic(), row.group(), row.key(), row.headers(), attemptNumber, connection, publisher);
             Object result = invoke(subscriber, payload, received);
@@ -90,13 +101,6 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
                 publisher.publish(OutboxMessage.builder(callbackTopic, result)
                         .correlationId(row.id())
                         .build());
-            }
-            MessageOutcome succeeded =
-                    MessageOutcome.succeeded(row, attemptNumber, clock.instant().plus(succeededRetention));
-            if (storage.complete(connection, MessageKind.RECEIVED, List.of(succeeded))
-                    .isEmpty()) {
-                throw new StaleClaimException("Message " + row.id() + " of group " + row.group()
-                        + " was taken over by another worker; this attempt's effects are rolled back");
             }
             return null;
         });

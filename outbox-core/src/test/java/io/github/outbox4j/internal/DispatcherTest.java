@@ -164,6 +164,23 @@ class DispatcherTest {
     }
 
     @Test
+    void aMessageQueuedPastItsFirstDelayIsLeftToTheRetryProcessor() {
+        Dispatcher dispatcher = dispatcher(1, 100, 10);
+        List<StoredMessage> rows = committedRows(3, null);
+        rows.forEach(dispatcher::offer);
+        clock.set(firstDelayAfter(T0)); // the lane was stuck until the rows became due for the retry processor
+        StoredMessage fresh = TestRows.pending("fresh", null, clock.instant(), firstDelayAfter(clock.instant()));
+        storage.insertPublished(null, fresh);
+        dispatcher.offer(fresh);
+
+        dispatcher.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> storage.count(PUBLISHED, MessageStatus.SUCCEEDED) == 1);
+        assertThat(sent).extracting(Sent::id).containsExactly("fresh");
+        assertThat(storage.published(rows.get(0).id()).status()).isEqualTo(MessageStatus.PENDING);
+    }
+
+    @Test
     void closeDrainsWhatIsQueued() {
         answer = message -> CompletableFuture.runAsync(() -> {}, broker);
         Dispatcher dispatcher = dispatcher(2, 1_000, 10);
