@@ -38,6 +38,16 @@ public final class Shop implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Shop.class);
 
+    /** Defaults that arguments may override: one log for four services, whose own lines name them. */
+    private static final String[] LOG_DEFAULTS = {
+        "spring.main.banner-mode=off",
+        "spring.main.log-startup-info=false",
+        "logging.include-application-name=false",
+        // the Kafka clients print their whole configuration at INFO, four services times three clients
+        "logging.level.org.apache.kafka=WARN",
+        "logging.level.io.zonky=WARN"
+    };
+
     private final Backends backends;
     private final String databaseSuffix;
     private final Map<String, ConfigurableApplicationContext> running = new LinkedHashMap<>();
@@ -71,17 +81,11 @@ public final class Shop implements AutoCloseable {
         Databases.createIfMissing(backends.postgresUrl(), database);
         Stream<String> connections = Stream.of(
                 "--spring.datasource.url=" + backends.postgresUrl(database),
-                "--spring.kafka.bootstrap-servers=" + backends.kafkaBootstrap(),
-                // one log for four services: their own lines name them; Boot's startup lines would not
-                "--spring.main.banner-mode=off",
-                "--spring.main.log-startup-info=false",
-                "--logging.include-application-name=false",
-                // the Kafka clients print their whole configuration at INFO, four services times three clients
-                "--logging.level.org.apache.kafka=WARN",
-                "--logging.level.io.zonky=WARN");
+                "--spring.kafka.bootstrap-servers=" + backends.kafkaBootstrap());
         long start = System.nanoTime();
         ConfigurableApplicationContext context = service.application()
                 .get()
+                .properties(LOG_DEFAULTS)
                 // the caller closes the services, before the database and broker they use
                 .registerShutdownHook(false)
                 .run(Stream.concat(connections, Stream.of(arguments)).toArray(String[]::new));

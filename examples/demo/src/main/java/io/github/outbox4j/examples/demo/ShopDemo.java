@@ -1,6 +1,7 @@
 package io.github.outbox4j.examples.demo;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.springframework.core.env.SimpleCommandLinePropertySource;
 import org.springframework.core.env.StandardEnvironment;
 
@@ -38,11 +39,18 @@ public final class ShopDemo {
             close(embedded);
             throw e;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(shop, embedded), "demo-shutdown"));
+        Runnable stop = once(() -> {
+            shop.close();
+            close(embedded);
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "demo-shutdown"));
 
         int load = environment.getProperty("load", Integer.class, 0);
         if (load > 0) {
-            System.exit(runLoad(shop, load) ? 0 : 1);
+            boolean consistent = runLoad(shop, load);
+            // before exiting: the test kit's broker stops at once in a shutdown hook of its own
+            stop.run();
+            System.exit(consistent ? 0 : 1);
         }
         printHowToUse(shop, backends);
     }
@@ -99,9 +107,13 @@ public final class ShopDemo {
                 shop.port(Shop.WAREHOUSE));
     }
 
-    private static void stop(Shop shop, EmbeddedBackends embedded) {
-        shop.close();
-        close(embedded);
+    private static Runnable once(Runnable action) {
+        AtomicBoolean done = new AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                action.run();
+            }
+        };
     }
 
     private static void close(EmbeddedBackends embedded) {
