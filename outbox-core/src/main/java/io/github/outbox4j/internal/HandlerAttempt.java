@@ -54,9 +54,10 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
         this.tracing = tracing;
     }
 
+    /** The handler's transaction marks the row SUCCEEDED before the handler runs. */
     @Override
-    public CompletionStage<Void> run(StoredMessage message) {
-        return run(message, message.attempts() + 1);
+    public boolean recordsItsOwnSuccess() {
+        return true;
     }
 
     @Override

@@ -41,11 +41,15 @@ public final class MessageProcessor {
     /** One try at a message: a send (published side) or a handler call (received side). */
     @FunctionalInterface
     public interface Attempt {
-        CompletionStage<Void> run(StoredMessage message);
+        /** Tries {@code message}; {@code attemptNumber} is 1 for the row's first attempt ever. */
+        CompletionStage<Void> run(StoredMessage message, int attemptNumber);
 
-        /** The same, told which attempt on the row this is (1 for the first ever). */
-        default CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
-            return run(message);
+        /**
+         * Whether a successful attempt has written its row's SUCCEEDED outcome itself, as a handler does in its own
+         * transaction; the processor then writes only the failures.
+         */
+        default boolean recordsItsOwnSuccess() {
+            return false;
         }
     }
 
@@ -117,9 +121,8 @@ public final class MessageProcessor {
             outcomes.add(outcome);
             messageOf.put(outcome, batch.get(i));
         }
-        if (kind == MessageKind.RECEIVED) {
-            // a handler's success is recorded inside its own transaction (see HandlerAttempt); writing it
-            // again here would only be refused by the fencing
+        if (attempt.recordsItsOwnSuccess()) {
+            // writing a success again here would only be refused by the fencing
             outcomes.removeIf(outcome -> outcome.status() == MessageStatus.SUCCEEDED);
         }
         List<MessageOutcome> written;

@@ -21,7 +21,7 @@ public final class PublishAttempt implements MessageProcessor.Attempt {
     }
 
     @Override
-    public CompletionStage<Void> run(StoredMessage message) {
+    public CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
         Map<String, String> headers = new LinkedHashMap<>(message.headers());
         headers.put(OutboxHeaders.SENT_TIME, clock.instant().toString());
         return transport.send(new TransportMessage(

@@ -236,7 +236,7 @@ class DispatcherTest {
                 PUBLISHED,
                 storage,
                 RetryPolicy.builder().immediateBackoff(Duration.ZERO).build(),
-                message -> {
+                (message, attempt) -> {
                     sent.add(new Sent(
                             message.id(), message.key(), Thread.currentThread().getName()));
                     return answer.apply(message);

@@ -363,7 +363,7 @@ class MessageProcessorTest {
         }
 
         @Override
-        public CompletionStage<Void> run(StoredMessage message) {
+        public CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
             times.add(clock.instant());
             return answer.apply(message);
         }

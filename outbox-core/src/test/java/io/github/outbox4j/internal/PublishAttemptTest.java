@@ -29,7 +29,7 @@ class PublishAttemptTest {
                 T0,
                 T0);
 
-        new PublishAttempt(transport, clock).run(row).toCompletableFuture().join();
+        new PublishAttempt(transport, clock).run(row, 1).toCompletableFuture().join();
 
         TransportMessage sent = transport.sent().get(0);
         assertThat(sent.id()).isEqualTo("id-1");

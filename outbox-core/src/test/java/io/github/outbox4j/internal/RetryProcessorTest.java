@@ -51,7 +51,8 @@ class RetryProcessorTest {
     @Test
     void pollDrainsABacklogBiggerThanOneBatchInSeveralClaims() {
         addDueRows(25);
-        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+        RetryProcessor retryProcessor =
+                retryProcessor((message, attempt) -> CompletableFuture.completedFuture(null), 10);
 
         int processed = retryProcessor.poll();
 
@@ -63,7 +64,8 @@ class RetryProcessorTest {
     @Test
     void pollStopsWhenAFullBatchLeavesNothingDue() {
         addDueRows(20);
-        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+        RetryProcessor retryProcessor =
+                retryProcessor((message, attempt) -> CompletableFuture.completedFuture(null), 10);
 
         assertThat(retryProcessor.poll()).isEqualTo(20);
         assertThat(storage.claimSizes()).containsExactly(10, 10, 0);
@@ -72,8 +74,8 @@ class RetryProcessorTest {
     @Test
     void failedRowsAreRescheduledAndNotClaimedAgainInTheSamePoll() {
         addDueRows(25);
-        RetryProcessor retryProcessor =
-                retryProcessor(message -> CompletableFuture.failedFuture(new IllegalStateException("broker down")), 10);
+        RetryProcessor retryProcessor = retryProcessor(
+                (message, attempt) -> CompletableFuture.failedFuture(new IllegalStateException("broker down")), 10);
 
         assertThat(retryProcessor.poll()).isEqualTo(25);
 
@@ -89,7 +91,8 @@ class RetryProcessorTest {
     @Test
     void rowsNotYetDueAreLeftAlone() {
         storage.insertPublished(null, TestRows.pending("later", null, T0, T0.plus(Duration.ofSeconds(1))));
-        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+        RetryProcessor retryProcessor =
+                retryProcessor((message, attempt) -> CompletableFuture.completedFuture(null), 10);
 
         assertThat(retryProcessor.poll()).isZero();
         assertThat(storage.published("later").status()).isEqualTo(MessageStatus.PENDING);
@@ -119,7 +122,7 @@ class RetryProcessorTest {
         storage.insertPublished(null, TestRows.pending("orphan", null, T0, T0.plus(POLICY.firstDelay())));
         List<Instant> attempts = Collections.synchronizedList(new ArrayList<>());
         RetryProcessor retryProcessor = retryProcessor(
-                message -> {
+                (message, attempt) -> {
                     attempts.add(clock.instant());
                     return CompletableFuture.failedFuture(new IllegalStateException("broker down"));
                 },
@@ -144,7 +147,7 @@ class RetryProcessorTest {
         AtomicInteger afterPolls = new AtomicInteger();
         RetryProcessor retryProcessor = new RetryProcessor(
                 storage,
-                processor(message -> CompletableFuture.completedFuture(null)),
+                processor((message, attempt) -> CompletableFuture.completedFuture(null)),
                 clock,
                 Duration.ofMillis(10),
                 LEASE,
@@ -168,7 +171,7 @@ class RetryProcessorTest {
         AtomicInteger afterPolls = new AtomicInteger();
         RetryProcessor retryProcessor = new RetryProcessor(
                 storage,
-                processor(message -> CompletableFuture.completedFuture(null)),
+                processor((message, attempt) -> CompletableFuture.completedFuture(null)),
                 clock,
                 Duration.ofMillis(10),
                 LEASE,
@@ -193,7 +196,7 @@ class RetryProcessorTest {
         addDueRows(30);
         // answers nothing until two whole batches are in flight: one thread alone would wait forever
         List<CompletableFuture<Void>> held = new ArrayList<>();
-        MessageProcessor.Attempt twoBatchesAtOnce = message -> {
+        MessageProcessor.Attempt twoBatchesAtOnce = (message, attempt) -> {
             synchronized (held) {
                 if (held.size() >= 20) {
                     return CompletableFuture.completedFuture(null);
@@ -224,7 +227,7 @@ class RetryProcessorTest {
         Set<String> threads = ConcurrentHashMap.newKeySet();
         RetryProcessor retryProcessor = new RetryProcessor(
                 storage,
-                processor(message -> {
+                processor((message, attempt) -> {
                     threads.add(Thread.currentThread().getName());
                     return CompletableFuture.completedFuture(null);
                 }),
@@ -243,7 +246,8 @@ class RetryProcessorTest {
     @Test
     void closedProcessorStopsAfterTheBatchInHand() {
         addDueRows(25);
-        RetryProcessor retryProcessor = retryProcessor(message -> CompletableFuture.completedFuture(null), 10);
+        RetryProcessor retryProcessor =
+                retryProcessor((message, attempt) -> CompletableFuture.completedFuture(null), 10);
         retryProcessor.close(Duration.ofSeconds(1));
 
         assertThat(retryProcessor.poll()).isEqualTo(10);
@@ -289,7 +293,7 @@ class RetryProcessorTest {
         private int maxInFlight;
 
         @Override
-        public synchronized CompletionStage<Void> run(StoredMessage message) {
+        public synchronized CompletionStage<Void> run(StoredMessage message, int attemptNumber) {
             CompletableFuture<Void> answer = new CompletableFuture<>();
             open.add(answer);
             maxInFlight = Math.max(maxInFlight, open.size());
