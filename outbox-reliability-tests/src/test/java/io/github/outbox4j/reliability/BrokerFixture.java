@@ -31,6 +31,9 @@ interface BrokerFixture extends AutoCloseable {
     /** The system properties ({@code -Dname=value}) the other JVM needs for {@link #transportFactory()}. */
     List<String> transportFactoryProperties();
 
+    /** Tells the fixture that {@code group} will consume, so that {@link #close()} removes what it leaves. */
+    default void groupWillSubscribe(String group) {}
+
     /** Makes {@code topic} exist before anything is published to it or consumed from it. */
     default void createTopic(String topic) throws Exception {}
 

@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 /**
  * A RabbitMQ broker — the test broker of {@link TestServices#rabbitMqUri()}, or one given, such as a {@link
  * PrivateRabbitMq} — with an exchange and queue prefix of the fixture's own; {@link #close()} deletes the exchange
- * and the queues of the groups the fixture's test named with {@link #queueOf(String)}.
+ * and the queues of the groups the fixture's test named with {@link #groupWillSubscribe(String)}.
  */
 final class RabbitMqFixture implements BrokerFixture {
     static final String URI_PROPERTY = "outbox.reliability.rabbitmq.uri";
@@ -69,11 +69,10 @@ final class RabbitMqFixture implements BrokerFixture {
         return "RabbitMQ";
     }
 
-    /** Remembers the queue of {@code group} for deletion; the transport declares it when the group subscribes. */
-    String queueOf(String group) {
-        String queue = queuePrefix + group;
-        queues.add(queue);
-        return queue;
+    /** Remembers the group's queue, which the transport declares when the group subscribes, for deletion. */
+    @Override
+    public void groupWillSubscribe(String group) {
+        queues.add(queuePrefix + group);
     }
 
     @Override
