@@ -141,13 +141,13 @@ abstract class AbstractConsumerKillsIT {
         }
         int kills = 0;
         for (Future<Integer> killed : killing) {
-            kills += killed.get(10, TimeUnit.MINUTES);
+            kills += killed.get(10L * Scale.factor(), TimeUnit.MINUTES);
         }
-        await().atMost(Duration.ofMinutes(5)).until(() -> published.get() >= MESSAGES);
+        await().atMost(Duration.ofMinutes(5).multipliedBy(Scale.factor())).until(() -> published.get() >= MESSAGES);
         publishing.cancel(false);
         int publishedWhileKilling = published.get();
 
-        await().atMost(Duration.ofMinutes(5))
+        await().atMost(Duration.ofMinutes(5).multipliedBy(Scale.factor()))
                 .pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> {
                     for (String group : GROUPS) {

@@ -12,13 +12,8 @@ import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.testkit.TestServices;
 import io.github.outbox4j.testkit.TestTables;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -72,7 +67,8 @@ abstract class AbstractDatabaseRestartIT {
         effects = "effects_" + suffix;
         topic = "stock.reserved." + suffix;
         // no unique constraint: an effect applied twice must show as a second row
-        execute("CREATE TABLE " + effects + " (message_id varchar(128) NOT NULL, sequence integer NOT NULL)");
+        Sql.execute(
+                admin, "CREATE TABLE " + effects + " (message_id varchar(128) NOT NULL, sequence integer NOT NULL)");
         // a short connection timeout: a publish during the outage fails in 1.5 s instead of waiting 30 s
         pool = pool(database.jdbcUrl(), "restart", 10, Duration.ofMillis(1500));
     }
@@ -165,24 +161,12 @@ abstract class AbstractDatabaseRestartIT {
         load.shutdown();
         assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
 
-        await().atMost(Duration.ofMinutes(3))
-                .pollInterval(Duration.ofMillis(500))
-                .untilAsserted(() -> {
-                    assertThat(unfinished(tables.publishedTable()))
-                            .as("published rows unfinished")
-                            .isZero();
-                    assertThat(unfinished(tables.receivedTable()))
-                            .as("received rows unfinished")
-                            .isZero();
-                    assertThat(lost(committed))
-                            .as("committed messages without effect")
-                            .isZero();
-                });
+        Effects applied = new Effects(admin, effects);
+        applied.awaitSettled(tables, committed, Duration.ofMinutes(3).multipliedBy(Scale.factor()));
 
-        long lost = lost(committed);
-        long appliedTwice = count("SELECT count(*) FROM (SELECT message_id FROM " + effects
-                + " GROUP BY message_id HAVING count(*) > 1) twice");
-        long inDoubtApplied = count("SELECT count(DISTINCT message_id) FROM " + effects) - committed.size();
+        long lost = applied.lost(committed);
+        long appliedTwice = applied.appliedTwice();
+        long inDoubtApplied = applied.distinct() - committed.size();
         System.out.printf(
                 "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each),"
                         + " publishes refused during the outages=%d (of which committed after all and applied=%d),"
@@ -203,45 +187,12 @@ abstract class AbstractDatabaseRestartIT {
         assertThat(refused.get())
                 .as("the restarts must be felt by the publisher, or this run proved nothing")
                 .isPositive();
-        assertThat(count("SELECT count(*) FROM " + tables.publishedTable() + " WHERE status = 'FAILED'"))
+        assertThat(applied.rows(tables.publishedTable(), "FAILED"))
                 .as("published rows FAILED")
                 .isZero();
-        assertThat(count("SELECT count(*) FROM " + tables.receivedTable() + " WHERE status = 'FAILED'"))
+        assertThat(applied.rows(tables.receivedTable(), "FAILED"))
                 .as("received rows FAILED")
                 .isZero();
-    }
-
-    private long unfinished(String table) throws SQLException {
-        return count("SELECT count(*) FROM " + table + " WHERE status IN ('PENDING', 'RETRYING')");
-    }
-
-    private long lost(Set<String> committed) throws SQLException {
-        Set<String> applied = new HashSet<>();
-        try (Connection connection = admin.getConnection();
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT DISTINCT message_id FROM " + effects)) {
-            while (rows.next()) {
-                applied.add(rows.getString(1));
-            }
-        }
-        return committed.stream().filter(id -> !applied.contains(id)).count();
-    }
-
-    private long count(String sql) throws SQLException {
-        try (Connection connection = admin.getConnection();
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            return rows.getLong(1);
-        }
-    }
-
-    private void execute(String sql) throws SQLException {
-        try (Connection connection = admin.getConnection();
-                Statement statement = connection.createStatement()) {
-            connection.setAutoCommit(true);
-            statement.execute(sql);
-        }
     }
 
     private static HikariDataSource pool(String url, String name, int size, Duration connectionTimeout) {
