@@ -24,12 +24,16 @@ final class PrivateRabbitMq implements AutoCloseable {
     private final Path log;
     private final int port;
     private final Process process;
+    private final Thread shutdownHook;
 
     private PrivateRabbitMq(Path directory, int port, Process process) {
         this.directory = directory;
         this.log = directory.resolve("server.log");
         this.port = port;
         this.process = process;
+        // a test that died without closing must not leave the node running
+        this.shutdownHook = new Thread(this::stop, "private-rabbitmq-shutdown-" + port);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** Starts a node whose {@code max_message_size} is {@code maxMessageSize} bytes; waits until it takes clients. */
@@ -83,19 +87,24 @@ final class PrivateRabbitMq implements AutoCloseable {
     @Override
     public void close() {
         try {
-            List<ProcessHandle> all =
-                    new java.util.ArrayList<>(process.descendants().toList());
-            all.add(process.toHandle());
-            all.forEach(ProcessHandle::destroy);
-            for (ProcessHandle handle : all) {
-                try {
-                    handle.onExit().get(30, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    handle.destroyForcibly();
-                }
-            }
+            stop();
         } finally {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
             LocalServers.deleteRecursively(directory);
+        }
+    }
+
+    private void stop() {
+        List<ProcessHandle> all =
+                new java.util.ArrayList<>(process.descendants().toList());
+        all.add(process.toHandle());
+        all.forEach(ProcessHandle::destroy);
+        for (ProcessHandle handle : all) {
+            try {
+                handle.onExit().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                handle.destroyForcibly();
+            }
         }
     }
 }
