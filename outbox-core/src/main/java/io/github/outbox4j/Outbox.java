@@ -104,7 +104,12 @@ public final class Outbox implements AutoCloseable {
         this.observer = builder.observer;
         this.transactionContext = builder.transactionContext != null ? builder.transactionContext : localTransactions;
         this.messageFactory = new MessageFactory(
-                new MessageIds(clock), builder.serializer, clock, retryPolicy.firstDelay(), builder.tracing);
+                new MessageIds(clock),
+                builder.serializer,
+                clock,
+                retryPolicy.firstDelay(),
+                builder.tracing,
+                settings.maxPayloadSize());
         List<OutboxAlertListener> listeners =
                 builder.alertListeners.isEmpty() ? List.of(new LoggingAlertListener()) : builder.alertListeners;
         this.alerts = new AlertDispatcher(listeners, settings.alertWindow(), clock);

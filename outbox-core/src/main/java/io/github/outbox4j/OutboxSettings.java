@@ -3,7 +3,7 @@ package io.github.outbox4j;
 import java.time.Duration;
 
 /**
- * The engine's knobs other than the retry policy: dispatcher, retry processor, cleanup and alerts. Each
+ * The engine's knobs other than the retry policy: publishing, dispatcher, retry processor, cleanup and alerts. Each
  * default is a public constant; each setter validates its value and names its {@code outbox.*} property.
  * Immutable and thread-safe.
  */
@@ -23,6 +23,8 @@ public final class OutboxSettings {
     public static final Duration DEFAULT_ALERT_WINDOW = Duration.ofMinutes(5);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_HANDLER_THREADS = 8;
+    /** 1 MiB: Kafka's default limit of a record ({@code max.request.size}, {@code message.max.bytes}). */
+    public static final long DEFAULT_MAX_PAYLOAD_SIZE = 1024 * 1024;
 
     private static final OutboxSettings DEFAULTS = builder().build();
 
@@ -41,6 +43,7 @@ public final class OutboxSettings {
     private final Duration alertWindow;
     private final Duration shutdownTimeout;
     private final int handlerThreads;
+    private final long maxPayloadSize;
 
     private OutboxSettings(Builder b) {
         this.dispatcherThreads = b.dispatcherThreads;
@@ -58,6 +61,7 @@ public final class OutboxSettings {
         this.alertWindow = b.alertWindow;
         this.shutdownTimeout = b.shutdownTimeout;
         this.handlerThreads = b.handlerThreads;
+        this.maxPayloadSize = b.maxPayloadSize;
     }
 
     public static OutboxSettings defaults() {
@@ -143,6 +147,14 @@ public final class OutboxSettings {
         return handlerThreads;
     }
 
+    /**
+     * {@code outbox.publish.max-payload-size}: the largest payload, in bytes of UTF-8 JSON, that {@code publish}
+     * accepts; a larger one throws {@link PayloadTooLargeException} before anything is written.
+     */
+    public long maxPayloadSize() {
+        return maxPayloadSize;
+    }
+
     /** Builds {@link OutboxSettings}, starting from the defaults. Not thread-safe. */
     public static final class Builder {
         private int dispatcherThreads = DEFAULT_DISPATCHER_THREADS;
@@ -160,6 +172,7 @@ public final class OutboxSettings {
         private Duration alertWindow = DEFAULT_ALERT_WINDOW;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private int handlerThreads = DEFAULT_HANDLER_THREADS;
+        private long maxPayloadSize = DEFAULT_MAX_PAYLOAD_SIZE;
 
         private Builder() {}
 
@@ -239,6 +252,16 @@ public final class OutboxSettings {
 
         public Builder handlerThreads(int value) {
             this.handlerThreads = positive("outbox.consumer.handler-threads", value);
+            return this;
+        }
+
+        /** The largest payload accepted at publish, in bytes of UTF-8 JSON. */
+        public Builder maxPayloadSize(long bytes) {
+            if (bytes < 1) {
+                throw new OutboxConfigurationException(
+                        "outbox.publish.max-payload-size", "must be at least 1 byte, was " + bytes);
+            }
+            this.maxPayloadSize = bytes;
             return this;
         }
 

@@ -30,6 +30,7 @@ class OutboxSettingsTest {
         assertThat(settings.cleanupBatchSize()).isEqualTo(OutboxSettings.DEFAULT_CLEANUP_BATCH_SIZE);
         assertThat(settings.alertWindow()).isEqualTo(OutboxSettings.DEFAULT_ALERT_WINDOW);
         assertThat(settings.shutdownTimeout()).isEqualTo(OutboxSettings.DEFAULT_SHUTDOWN_TIMEOUT);
+        assertThat(settings.maxPayloadSize()).isEqualTo(1024 * 1024);
     }
 
     @Test
@@ -49,6 +50,7 @@ class OutboxSettingsTest {
                 .cleanupBatchSize(10)
                 .alertWindow(Duration.ZERO)
                 .shutdownTimeout(Duration.ZERO)
+                .maxPayloadSize(10)
                 .build();
 
         assertThat(settings.dispatcherThreads()).isEqualTo(4);
@@ -65,6 +67,7 @@ class OutboxSettingsTest {
         assertThat(settings.cleanupBatchSize()).isEqualTo(10);
         assertThat(settings.alertWindow()).isZero();
         assertThat(settings.shutdownTimeout()).isZero();
+        assertThat(settings.maxPayloadSize()).isEqualTo(10);
     }
 
     static Stream<Arguments> invalidSettings() {
@@ -85,7 +88,8 @@ class OutboxSettingsTest {
                 invalid("outbox.cleanup.interval", builder -> builder.cleanupInterval(Duration.ofMillis(-5))),
                 invalid("outbox.cleanup.batch-size", builder -> builder.cleanupBatchSize(0)),
                 invalid("outbox.alert.window", builder -> builder.alertWindow(Duration.ofMinutes(-1))),
-                invalid("outbox.shutdown-timeout", builder -> builder.shutdownTimeout(null)));
+                invalid("outbox.shutdown-timeout", builder -> builder.shutdownTimeout(null)),
+                invalid("outbox.publish.max-payload-size", builder -> builder.maxPayloadSize(0)));
     }
 
     private static Arguments invalid(String property, Consumer<OutboxSettings.Builder> setting) {

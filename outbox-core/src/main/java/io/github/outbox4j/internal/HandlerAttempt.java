@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One call of a consumer's handler, in a local transaction that first marks the inbox row SUCCEEDED — fenced
@@ -26,6 +28,8 @@ import java.util.concurrent.Executor;
  * most once at a time. A non-null result is published to the message's callback topic in the same transaction.
  */
 public final class HandlerAttempt implements MessageProcessor.Attempt {
+    private static final Logger log = LoggerFactory.getLogger(HandlerAttempt.class);
+
     private final Subscribers subscribers;
     private final OutboxSerializer serializer;
     private final OutboxStorage storage;
@@ -65,7 +69,7 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
         return CompletableFuture.runAsync(
                 () -> {
                     // the publisher's trace context, stored with the message, is the parent of every attempt
-                    try (TraceContextPropagator.Scope scope = tracing.restore(message.headers())) {
+                    try (TraceContextPropagator.Scope scope = restoreTrace(message)) {
                         try {
                             handle(message, attemptNumber);
                         } catch (RuntimeException | Error e) {
@@ -75,6 +79,23 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
                     }
                 },
                 executor);
+    }
+
+    /**
+     * The trace context is for diagnosis only: headers a propagator cannot read (a malformed {@code
+     * traceparent} from a foreign producer) must not make the message fail, so the handler then runs without it.
+     */
+    private TraceContextPropagator.Scope restoreTrace(StoredMessage message) {
+        try {
+            return tracing.restore(message.headers());
+        } catch (RuntimeException e) {
+            log.warn(
+                    "Cannot restore the trace context of message {} of topic '{}' ({}); handling it without",
+                    message.id(),
+                    message.topic(),
+                    e.toString());
+            return () -> {};
+        }
     }
 
     private void handle(StoredMessage row, int attemptNumber) {

@@ -8,6 +8,9 @@ import io.github.outbox4j.spi.InboundListener;
 import io.github.outbox4j.spi.OutboxStorage;
 import io.github.outbox4j.spi.StoredMessage;
 import io.github.outbox4j.spi.TransportMessage;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * The receiving end of a transport: stores each message in {@code msg_received} (unique per message id and
  * group) and returns once they are durable, so the transport may acknowledge them; then the new ones are
  * handled at once. A message received before by the same group is skipped. A message that cannot be handled
- * at all — no {@code outbox-msg-id} header, or no handler for its topic in the group — is stored FAILED with
- * the reason and alerted, and does not hold up the messages behind it.
+ * at all — no {@code outbox-msg-id} header or one that is not UTF-8, a body that is not UTF-8 text, no handler
+ * for its topic in the group — is stored FAILED with the reason and alerted, and does not hold up the messages
+ * behind it.
  *
  * <p>A fresh row is due at its first-delay time: if this process dies before handling it, the retry
  * processor of any instance handles it then. Thread-safe.
@@ -38,6 +42,8 @@ public final class Inbox implements InboundListener {
     static final int MAX_ID_LENGTH = 128;
     /** The key column's width; a longer key is cut, as the inbox keeps it for information only. */
     static final int MAX_KEY_LENGTH = 255;
+    /** What a decoder puts in place of bytes that are not UTF-8 (U+FFFD). */
+    static final char UNDECODABLE = '\uFFFD';
 
     private final OutboxStorage storage;
     private final Subscribers subscribers;
@@ -72,8 +78,9 @@ public final class Inbox implements InboundListener {
     public void onMessages(String group, List<TransportMessage> messages) {
         List<StoredMessage> toHandle = new ArrayList<>(messages.size());
         for (TransportMessage message : messages) {
-            String problem = problemOf(group, message);
-            StoredMessage row = row(group, message, problem);
+            Body body = decodeBody(message.body());
+            String problem = problemOf(group, message, body);
+            StoredMessage row = row(group, message, body, problem);
             if (!storage.insertReceived(row)) {
                 duplicates.increment();
                 observer.duplicate(row.topic(), group);
@@ -105,10 +112,16 @@ public final class Inbox implements InboundListener {
         return duplicates.sum();
     }
 
-    private String problemOf(String group, TransportMessage message) {
+    private String problemOf(String group, TransportMessage message, Body body) {
         String id = message.headers().get(OutboxHeaders.MESSAGE_ID);
         if (id == null || id.isBlank()) {
             return "missing header " + OutboxHeaders.MESSAGE_ID + ": not a message published by Outbox4j";
+        }
+        if (id.indexOf(UNDECODABLE) >= 0) {
+            return "header " + OutboxHeaders.MESSAGE_ID + " is not valid UTF-8: not a message published by Outbox4j";
+        }
+        if (body.problem() != null) {
+            return body.problem();
         }
         if (subscribers.find(group, message.topic()) == null) {
             return "no handler for topic '" + message.topic() + "' in group '" + group + "'";
@@ -116,24 +129,25 @@ public final class Inbox implements InboundListener {
         return null;
     }
 
-    private StoredMessage row(String group, TransportMessage message, String problem) {
+    private StoredMessage row(String group, TransportMessage message, Body body, String problem) {
         Instant now = clock.instant();
         String id = storableId(message.id());
+        String topic = withoutNul(message.topic());
         String key = message.key() == null || message.key().length() <= MAX_KEY_LENGTH
                 ? message.key()
                 : message.key().substring(0, MAX_KEY_LENGTH);
-        String payload = new String(message.body(), StandardCharsets.UTF_8);
+        key = key == null ? null : withoutNul(key);
         if (problem == null) {
             return StoredMessage.pending(
-                    id, group, message.topic(), key, message.headers(), payload, now, now.plus(firstDelay));
+                    id, group, topic, key, message.headers(), body.text(), now, now.plus(firstDelay));
         }
         return new StoredMessage(
                 id,
                 group,
-                message.topic(),
+                topic,
                 key,
                 message.headers(),
-                payload,
+                body.text(),
                 MessageStatus.FAILED,
                 0,
                 now,
@@ -141,6 +155,39 @@ public final class Inbox implements InboundListener {
                 now.plus(failedRetention),
                 problem,
                 0);
+    }
+
+    /** A message body as the payload column holds it, and why it cannot be a payload, if it cannot. */
+    record Body(String text, String problem) {}
+
+    /**
+     * Reads a body as the JSON text of DESIGN.md §6 must be: UTF-8, without NUL characters (JSON text cannot
+     * hold them unescaped, and PostgreSQL's text columns refuse them). A body that is neither gets a problem,
+     * so that its row is stored FAILED rather than refused by the database, which would hold up every message
+     * delivered with it; its text keeps what can be read, with U+FFFD in place of the rest.
+     */
+    static Body decodeBody(byte[] bytes) {
+        try {
+            String text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+            if (text.indexOf('\0') >= 0) {
+                return new Body(withoutNul(text), "the body contains NUL characters: it is not JSON text");
+            }
+            return new Body(text, null);
+        } catch (CharacterCodingException e) {
+            return new Body(
+                    withoutNul(new String(bytes, StandardCharsets.UTF_8)),
+                    "the body is not valid UTF-8: it is not JSON text");
+        }
+    }
+
+    /** {@code text} with each NUL character replaced by U+FFFD: PostgreSQL's text columns refuse NUL. */
+    static String withoutNul(String text) {
+        return text.indexOf('\0') < 0 ? text : text.replace('\0', UNDECODABLE);
     }
 
     /**

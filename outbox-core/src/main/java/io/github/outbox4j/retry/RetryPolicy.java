@@ -2,6 +2,7 @@ package io.github.outbox4j.retry;
 
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxSerializationException;
+import io.github.outbox4j.PermanentFailureException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -95,9 +96,12 @@ public final class RetryPolicy {
         return maxAttempts;
     }
 
-    /** Whether a failure may heal on a later attempt; one that may not makes the row FAILED at once. */
+    /**
+     * Whether a failure may heal on a later attempt; one that may not makes the row FAILED at once. A {@link
+     * PermanentFailureException} never does, whatever {@link Builder#retryOn} says.
+     */
     public boolean isRetryable(Throwable error) {
-        return retryOn.test(error);
+        return !(error instanceof PermanentFailureException) && retryOn.test(error);
     }
 
     /** Whether no attempt is left after {@code attemptsMade}. */
@@ -200,7 +204,10 @@ public final class RetryPolicy {
             return this;
         }
 
-        /** Which failures are retried; the others make the row FAILED at once. */
+        /**
+         * Which failures are retried; the others make the row FAILED at once. A {@link PermanentFailureException}
+         * is never retried, whatever this predicate says.
+         */
         public Builder retryOn(Predicate<Throwable> retryOn) {
             this.retryOn = Objects.requireNonNull(retryOn, "retryOn");
             return this;

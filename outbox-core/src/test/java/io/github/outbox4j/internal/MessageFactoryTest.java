@@ -7,10 +7,13 @@ import io.github.outbox4j.MessageStatus;
 import io.github.outbox4j.OutboxHeaders;
 import io.github.outbox4j.OutboxMessage;
 import io.github.outbox4j.OutboxSerializationException;
+import io.github.outbox4j.PayloadTooLargeException;
+import io.github.outbox4j.PermanentFailureException;
 import io.github.outbox4j.jackson.JacksonOutboxSerializer;
 import io.github.outbox4j.spi.StoredMessage;
 import io.github.outbox4j.spi.TraceContextPropagator;
 import io.github.outbox4j.testing.MutableClock;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -23,8 +26,17 @@ class MessageFactoryTest {
     private record OrderPaid(String orderId) {}
 
     private final MutableClock clock = new MutableClock(T0);
-    private final MessageFactory factory = new MessageFactory(
-            new MessageIds(clock), new JacksonOutboxSerializer(), clock, FIRST_DELAY, TraceContextPropagator.NONE);
+    private final MessageFactory factory = factory(1024);
+
+    private MessageFactory factory(long maxPayloadSize) {
+        return new MessageFactory(
+                new MessageIds(clock),
+                new JacksonOutboxSerializer(),
+                clock,
+                FIRST_DELAY,
+                TraceContextPropagator.NONE,
+                maxPayloadSize);
+    }
 
     @Test
     void rowCarriesTheWireHeadersAndIsDueAtTheFirstDelay() {
@@ -95,5 +107,48 @@ class MessageFactoryTest {
         assertThatThrownBy(() -> factory.toRow(
                         OutboxMessage.builder("order.paid", selfReferencing).build()))
                 .isInstanceOf(OutboxSerializationException.class);
+    }
+
+    @Test
+    void payloadLargerThanTheLimitFailsNamingTopicSizeAndLimit() {
+        // {"orderId":"…"} is 14 bytes of JSON around the id
+        String id = "x".repeat(1024 - 14);
+        assertThat(factory.toRow(OutboxMessage.builder("order.paid", new OrderPaid(id))
+                                .build())
+                        .payload())
+                .hasSize(1024);
+
+        assertThatThrownBy(() -> factory.toRow(OutboxMessage.builder("order.paid", new OrderPaid(id + "x"))
+                        .build()))
+                .isInstanceOfSatisfying(PayloadTooLargeException.class, e -> {
+                    assertThat(e.topic()).isEqualTo("order.paid");
+                    assertThat(e.size()).isEqualTo(1025);
+                    assertThat(e.limit()).isEqualTo(1024);
+                    assertThat(e).isInstanceOf(PermanentFailureException.class);
+                })
+                .hasMessageContaining("topic 'order.paid'")
+                .hasMessageContaining("1025 bytes")
+                .hasMessageContaining("outbox.publish.max-payload-size (1024 bytes)");
+    }
+
+    @Test
+    void theLimitCountsUtf8BytesNotCharacters() {
+        // "é" is 2 bytes, "€" 3, "😀" 4 (two chars)
+        String text = "aé€😀\uD800";
+        assertThat(MessageFactory.utf8Length(text))
+                .isEqualTo(text.getBytes(StandardCharsets.UTF_8).length)
+                .isEqualTo(1 + 2 + 3 + 4 + 1);
+
+        String twoByteChars = "é".repeat(10); // 10 characters, 20 bytes; with the JSON around it 34
+        assertThatThrownBy(() -> factory(33)
+                        .toRow(OutboxMessage.builder("order.paid", new OrderPaid(twoByteChars))
+                                .build()))
+                .isInstanceOf(PayloadTooLargeException.class)
+                .hasMessageContaining("34 bytes");
+        assertThat(factory(34)
+                        .toRow(OutboxMessage.builder("order.paid", new OrderPaid(twoByteChars))
+                                .build())
+                        .payload())
+                .isEqualTo("{\"orderId\":\"" + twoByteChars + "\"}");
     }
 }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.OutboxSerializationException;
+import io.github.outbox4j.PayloadTooLargeException;
+import io.github.outbox4j.PermanentFailureException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -209,6 +211,10 @@ class RetryPolicyTest {
         assertThat(policy.isRetryable(new IllegalArgumentException())).isFalse();
         assertThat(policy.isRetryable(new OutboxSerializationException("x", null)))
                 .isTrue();
+        assertThat(RetryPolicy.builder().retryOn(error -> true).build().isRetryable(new PermanentFailureException("x")))
+                .as("a permanent failure, whatever the predicate")
+                .isFalse();
+        assertThat(policy.isRetryable(new PayloadTooLargeException("t", 2, 1))).isFalse();
         assertThatThrownBy(() -> RetryPolicy.builder().retryOn(null)).isInstanceOf(NullPointerException.class);
     }
 

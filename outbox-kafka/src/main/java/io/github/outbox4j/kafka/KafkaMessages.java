@@ -16,6 +16,8 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 /** How a {@link TransportMessage} maps to a Kafka record and back (DESIGN.md §6). */
 final class KafkaMessages {
     private static final byte[] EMPTY = new byte[0];
+    /** What reading bytes that are not UTF-8 leaves in their place. */
+    private static final char UNDECODABLE = '\uFFFD';
 
     private KafkaMessages() {}
 
@@ -38,7 +40,10 @@ final class KafkaMessages {
 
     /**
      * Id: the {@code outbox-msg-id} header, else the record's position, which a redelivery repeats. Key: the
-     * record key, except where it is only the id standing in for a message that had none.
+     * record key, except where it is only the id standing in for a message that had none. Header values are read
+     * as UTF-8, bytes that are not UTF-8 becoming U+FFFD; an {@code outbox-msg-id} that was not UTF-8 is not used
+     * as the id, since two different ones could read the same (the inbox stores such a message FAILED). A header
+     * that appears more than once counts with its last value, as {@code Headers.lastHeader} reads it.
      */
     static TransportMessage toMessage(ConsumerRecord<String, byte[]> record) {
         Map<String, String> headers = new LinkedHashMap<>();
@@ -48,7 +53,7 @@ final class KafkaMessages {
             }
         }
         String headerId = headers.get(OutboxHeaders.MESSAGE_ID);
-        boolean fromOutbox = headerId != null && !headerId.isBlank();
+        boolean fromOutbox = headerId != null && !headerId.isBlank() && headerId.indexOf(UNDECODABLE) < 0;
         String id = fromOutbox ? headerId : positionId(record);
         String key = record.key();
         if (fromOutbox && id.equals(key) && !headers.containsKey(OutboxHeaders.MESSAGE_KEY)) {

@@ -1,5 +1,6 @@
 package io.github.outbox4j.kafka;
 
+import io.github.outbox4j.PermanentFailureException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,14 +113,37 @@ final class SendQueue implements AutoCloseable {
                 if (error == null) {
                     task.result().complete(null);
                 } else {
-                    task.result().completeExceptionally(error);
+                    task.result().completeExceptionally(classified(task.record(), error));
                 }
             });
         } catch (RuntimeException e) {
-            // max.block.ms passed (no metadata, full buffer, topic not created), an oversized record: a failed
-            // attempt like any other, retried by the outbox
-            task.result().completeExceptionally(e);
+            // max.block.ms passed (no metadata, full buffer, topic not created): a failed attempt like any other,
+            // retried by the outbox
+            task.result().completeExceptionally(classified(task.record(), e));
         }
+    }
+
+    /**
+     * Kafka's verdicts that no later attempt can change become {@link PermanentFailureException}s, so the outbox
+     * marks the message FAILED at once instead of sending it again and again: a record larger than the producer's
+     * {@code max.request.size} or the broker's or topic's {@code message.max.bytes}, and a topic name Kafka does not
+     * accept. Every other failure is returned as it is and retried.
+     */
+    static Throwable classified(ProducerRecord<String, byte[]> record, Throwable error) {
+        if (error instanceof RecordTooLargeException || error instanceof RecordBatchTooLargeException) {
+            int valueSize = record.value() == null ? 0 : record.value().length;
+            return new PermanentFailureException(
+                    "Kafka refused the record for topic '" + record.topic() + "' as too large (value " + valueSize
+                            + " bytes; the limits are the producer's max.request.size and the broker's or topic's"
+                            + " message.max.bytes): " + error.getMessage(),
+                    error);
+        }
+        if (error instanceof InvalidTopicException) {
+            return new PermanentFailureException(
+                    "Kafka refused topic '" + record.topic() + "' as an invalid topic name: " + error.getMessage(),
+                    error);
+        }
+        return error;
     }
 
     private void failRemaining() {

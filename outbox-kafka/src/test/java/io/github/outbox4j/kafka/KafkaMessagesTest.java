@@ -67,6 +67,35 @@ class KafkaMessagesTest {
         assertThat(received.headers()).doesNotContainKey(OutboxHeaders.MESSAGE_ID);
     }
 
+    @Test
+    void anIdHeaderThatIsNotUtf8IsNotTheIdAndTheLastOfRepeatedHeadersCounts() {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(OutboxHeaders.MESSAGE_ID, new byte[] {'i', 'd', (byte) 0xff});
+        headers.add("tenant", "eu-1".getBytes(StandardCharsets.UTF_8));
+        headers.add("tenant", "eu-2".getBytes(StandardCharsets.UTF_8));
+        ConsumerRecord<String, byte[]> record = new ConsumerRecord<>(
+                "foreign",
+                0,
+                7L,
+                0L,
+                TimestampType.CREATE_TIME,
+                -1,
+                -1,
+                null,
+                new byte[] {'{', '}'},
+                headers,
+                Optional.empty());
+
+        TransportMessage received = KafkaMessages.toMessage(record);
+
+        assertThat(received.id())
+                .as("two ids that differ only in bad bytes would read the same")
+                .isEqualTo("kafka:foreign:0:7");
+        assertThat(received.headers())
+                .containsEntry(OutboxHeaders.MESSAGE_ID, "id\uFFFD")
+                .containsEntry("tenant", "eu-2");
+    }
+
     private static ConsumerRecord<String, byte[]> consumed(ProducerRecord<String, byte[]> record, long offset) {
         return new ConsumerRecord<>(
                 record.topic(),

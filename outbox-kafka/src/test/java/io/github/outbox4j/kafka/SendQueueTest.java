@@ -3,6 +3,7 @@ package io.github.outbox4j.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.github.outbox4j.PermanentFailureException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -13,6 +14,9 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -61,6 +65,48 @@ class SendQueueTest {
         queue.close(Duration.ofSeconds(5));
 
         assertThat(queue.send(record("late"))).isCompletedExceptionally();
+    }
+
+    @Test
+    void aRecordKafkaRefusesAsTooLargeFailsPermanentlyOthersStayRetryable() {
+        MockProducer<String, byte[]> answering =
+                new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+        SendQueue sending = new SendQueue(answering, null, MAX_BLOCK);
+        try {
+            CompletableFuture<Void> tooLarge = sending.send(record("big"));
+            await().until(() -> answering.history().size() == 1);
+            answering.errorNext(new RecordTooLargeException(
+                    "The request included a message larger than the max" + " message size the server will accept."));
+            CompletableFuture<Void> timedOut = sending.send(record("slow"));
+            await().until(() -> answering.history().size() == 2);
+            answering.errorNext(new TimeoutException("Expiring 1 record(s)"));
+
+            assertThat(tooLarge)
+                    .failsWithin(Duration.ofSeconds(5))
+                    .withThrowableThat()
+                    .havingCause()
+                    .isInstanceOf(PermanentFailureException.class)
+                    .withMessageContaining("topic 'big'")
+                    .withMessageContaining("too large")
+                    .havingCause()
+                    .isInstanceOf(RecordTooLargeException.class);
+            assertThat(timedOut)
+                    .failsWithin(Duration.ofSeconds(5))
+                    .withThrowableThat()
+                    .havingCause()
+                    .isInstanceOf(TimeoutException.class);
+        } finally {
+            sending.close(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void anInvalidTopicNameIsPermanentToo() {
+        assertThat(SendQueue.classified(record("not a topic"), new InvalidTopicException("Invalid topics")))
+                .isInstanceOf(PermanentFailureException.class)
+                .hasMessageContaining("'not a topic'");
+        assertThat(SendQueue.classified(record("t"), new RecordBatchTooLargeException("batch")))
+                .isInstanceOf(PermanentFailureException.class);
     }
 
     private static ProducerRecord<String, byte[]> record(String topic) {

@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.github.outbox4j.OutboxException;
+import io.github.outbox4j.PermanentFailureException;
 import io.github.outbox4j.spi.TransportMessage;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +13,8 @@ import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * One publishing channel in confirm mode and the sends it has not yet had confirmed, by publish sequence
  * number. Each send's future completes when the broker acks it, fails when the broker nacks it, when it was
  * returned as unroutable (the return arrives before the ack), when the channel closes first, or when no
- * confirm came within the confirm timeout.
+ * confirm came within the confirm timeout. A send larger than the broker's {@code max_message_size}, which
+ * makes the broker close the channel, fails with a {@link PermanentFailureException}: sending it again cannot
+ * help.
  *
  * <p>A channel is used for as long as it lives and never again once it has closed, even if the client's
  * automatic recovery reopens it: a recovered channel numbers its publishes from 1 again, and a confirm meant
@@ -31,6 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ConfirmChannel {
     private static final Logger log = LoggerFactory.getLogger(ConfirmChannel.class);
+    private static final Pattern MESSAGE_TOO_LARGE =
+            Pattern.compile("message size \\d+ is larger than (?:configured )?max size (\\d+)");
 
     private final Channel channel;
     private final String exchange;
@@ -77,7 +84,8 @@ final class ConfirmChannel {
      */
     CompletableFuture<Void> publish(TransportMessage message, AMQP.BasicProperties properties, Runnable release) {
         long sequence = channel.getNextPublishSeqNo();
-        Pending pending = new Pending(sequence, message.id(), message.topic(), System.nanoTime(), release);
+        Pending pending =
+                new Pending(sequence, message.id(), message.topic(), message.body().length, System.nanoTime(), release);
         outstanding.put(sequence, pending);
         try {
             channel.basicPublish(exchange, message.topic(), true, properties, message.body());
@@ -186,7 +194,38 @@ final class ConfirmChannel {
 
     private void closed(ShutdownSignalException cause) {
         closedBecause = describe(cause);
-        failAll(closedBecause);
+        long maxMessageSize = maxMessageSizeExceeded(cause);
+        for (Pending pending : outstanding.values()) {
+            if (maxMessageSize >= 0 && pending.bodySize > maxMessageSize) {
+                failPermanently(
+                        pending,
+                        "RabbitMQ refused message " + pending.messageId + " as too large: its body is "
+                                + pending.bodySize + " bytes, the broker's max_message_size " + maxMessageSize + " ("
+                                + closedBecause + ")");
+            } else {
+                // the other sends in flight only lost their channel with it: they are retried
+                fail(pending, channelClosedMessage(pending, closedBecause), null);
+            }
+        }
+    }
+
+    /**
+     * The broker's {@code max_message_size} when it closed the channel because a message exceeded it, else -1.
+     * RabbitMQ says so only in the text of a 406 PRECONDITION_FAILED close ("message size 70000 is larger than
+     * configured max size 65536"); the channel dies with every send in flight on it, and only the sends larger
+     * than the limit are the broker's refusal.
+     */
+    static long maxMessageSizeExceeded(ShutdownSignalException cause) {
+        if (!cause.isHardError()
+                && cause.getReason() instanceof AMQP.Channel.Close close
+                && close.getReplyCode() == AMQP.PRECONDITION_FAILED
+                && close.getReplyText() != null) {
+            Matcher sizes = MESSAGE_TOO_LARGE.matcher(close.getReplyText());
+            if (sizes.find()) {
+                return Long.parseLong(sizes.group(1));
+            }
+        }
+        return -1;
     }
 
     private void failAll(String reason) {
@@ -205,6 +244,13 @@ final class ConfirmChannel {
                 pending.future.completeExceptionally(
                         new OutboxException("RabbitMQ returned message " + pending.messageId + ": " + returned));
             }
+        }
+    }
+
+    private void failPermanently(Pending pending, String message) {
+        if (outstanding.remove(pending.sequence, pending)) {
+            pending.release.run();
+            pending.future.completeExceptionally(new PermanentFailureException(message));
         }
     }
 
@@ -231,15 +277,17 @@ final class ConfirmChannel {
         final long sequence;
         final String messageId;
         final String routingKey;
+        final int bodySize;
         final long sentAtNanos;
         final Runnable release;
         final CompletableFuture<Void> future = new CompletableFuture<>();
         volatile String returnedBecause;
 
-        Pending(long sequence, String messageId, String routingKey, long sentAtNanos, Runnable release) {
+        Pending(long sequence, String messageId, String routingKey, int bodySize, long sentAtNanos, Runnable release) {
             this.sequence = sequence;
             this.messageId = messageId;
             this.routingKey = routingKey;
+            this.bodySize = bodySize;
             this.sentAtNanos = sentAtNanos;
             this.release = release;
         }

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 /**
  * Turns AMQP deliveries into {@link TransportMessage}s and outgoing messages into AMQP properties.
  *
- * <p>A delivery's id is its {@code outbox-msg-id} header, else its AMQP {@code message-id} property if it has at
+ * <p>A delivery's id is its {@code outbox-msg-id} header (if it is UTF-8), else its AMQP {@code message-id} property if it has at
  * most {@value #MAX_ID_LENGTH} characters (the width of the storages' id columns), else
  * {@code rabbitmq:<hash>}: the first 160 bits of the SHA-256 of its queue, its routing key, its headers except
  * those starting with {@code x-} (the broker adds and changes them, e.g. {@code x-delivery-count} on quorum
@@ -47,7 +47,8 @@ final class InboundMessages {
             headers.putIfAbsent(OutboxHeaders.CONTENT_TYPE, properties.getContentType());
         }
         String id = headers.get(OutboxHeaders.MESSAGE_ID);
-        if (id == null || id.isBlank()) {
+        // a header that was not UTF-8 reads with U+FFFD, and two different ones could read the same: not an id
+        if (id == null || id.isBlank() || id.indexOf('\uFFFD') >= 0) {
             String messageId = properties.getMessageId();
             id = messageId != null && !messageId.isBlank() && messageId.length() <= MAX_ID_LENGTH
                     ? messageId

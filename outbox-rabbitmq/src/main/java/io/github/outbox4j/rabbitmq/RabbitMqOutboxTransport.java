@@ -7,6 +7,7 @@ import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxException;
+import io.github.outbox4j.PermanentFailureException;
 import io.github.outbox4j.spi.InboundListener;
 import io.github.outbox4j.spi.OutboxTransport;
 import io.github.outbox4j.spi.Subscription;
@@ -213,8 +214,9 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
     public CompletionStage<Void> send(TransportMessage message) {
         Objects.requireNonNull(message, "message");
         if (message.topic().getBytes(StandardCharsets.UTF_8).length > 255) {
-            return CompletableFuture.failedFuture(new OutboxException("topic '" + message.topic() + "' of message "
-                    + message.id() + " is longer than 255 bytes, the limit of a RabbitMQ routing key"));
+            return CompletableFuture.failedFuture(
+                    new PermanentFailureException("topic '" + message.topic() + "' of message " + message.id()
+                            + " is longer than 255 bytes, the limit of a RabbitMQ routing key"));
         }
         if (state != State.STARTED) {
             return CompletableFuture.failedFuture(new IllegalStateException(

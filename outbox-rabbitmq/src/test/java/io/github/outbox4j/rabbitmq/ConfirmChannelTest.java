@@ -9,6 +9,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ReturnListener;
 import com.rabbitmq.client.ShutdownListener;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.github.outbox4j.PermanentFailureException;
 import io.github.outbox4j.spi.TransportMessage;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
@@ -114,6 +115,50 @@ class ConfirmChannelTest {
     }
 
     @Test
+    void theSendLargerThanTheBrokersMaxMessageSizeFailsPermanentlyTheOthersOnTheChannelAreRetried() {
+        CompletableFuture<Void> small = send("a", 10);
+        CompletableFuture<Void> large = send("b", 70_000);
+        CompletableFuture<Void> after = send("c", 65_536);
+
+        AMQP.Channel.Close close = new AMQP.Channel.Close.Builder()
+                .replyCode(406)
+                .replyText("PRECONDITION_FAILED - message size 70000 is larger than configured max size 65536")
+                .build();
+        fake.shutdown(new ShutdownSignalException(false, false, close, fake.channel));
+
+        assertThat(large)
+                .failsWithin(NOW)
+                .withThrowableThat()
+                .havingCause()
+                .isInstanceOf(PermanentFailureException.class)
+                .withMessageContaining("refused message b as too large")
+                .withMessageContaining("70000 bytes")
+                .withMessageContaining("max_message_size 65536");
+        for (CompletableFuture<Void> other : List.of(small, after)) {
+            assertThat(other)
+                    .failsWithin(NOW)
+                    .withThrowableThat()
+                    .havingCause()
+                    .isNotInstanceOf(PermanentFailureException.class)
+                    .withMessageContaining("no publisher confirm");
+        }
+        assertThat(permits.availablePermits()).isEqualTo(10);
+    }
+
+    @Test
+    void otherPreconditionFailuresAreNoSizeLimit() {
+        AMQP.Channel.Close close = new AMQP.Channel.Close.Builder()
+                .replyCode(406)
+                .replyText("PRECONDITION_FAILED - inequivalent arg 'durable' for exchange 'x'")
+                .build();
+
+        assertThat(ConfirmChannel.maxMessageSizeExceeded(new ShutdownSignalException(false, false, close, null)))
+                .isEqualTo(-1);
+        assertThat(ConfirmChannel.maxMessageSizeExceeded(new ShutdownSignalException(true, false, null, null)))
+                .isEqualTo(-1);
+    }
+
+    @Test
     void aSendThatRacesTheClosingOfItsChannelFails() {
         fake.closeDuringNextPublish = true;
 
@@ -154,8 +199,12 @@ class ConfirmChannelTest {
     }
 
     private CompletableFuture<Void> send(String id) {
+        return send(id, 0);
+    }
+
+    private CompletableFuture<Void> send(String id, int bodySize) {
         permits.acquireUninterruptibly();
-        TransportMessage message = new TransportMessage(id, "topic", null, java.util.Map.of(), new byte[0]);
+        TransportMessage message = new TransportMessage(id, "topic", null, java.util.Map.of(), new byte[bodySize]);
         return confirms.publish(message, InboundMessages.toProperties(message), permits::release);
     }
 

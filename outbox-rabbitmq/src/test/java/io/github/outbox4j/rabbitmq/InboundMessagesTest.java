@@ -49,6 +49,21 @@ class InboundMessagesTest {
     }
 
     @Test
+    void anIdHeaderThatIsNotUtf8IsNotTheId() {
+        Map<String, Object> headers = new HashMap<>();
+        headers.put(OutboxHeaders.MESSAGE_ID, LongStringHelper.asLongString(new byte[] {'i', 'd', (byte) 0xff}));
+
+        TransportMessage withProperty =
+                InboundMessages.toTransportMessage("q", "order.paid", props(headers, "from-property"), BODY);
+        TransportMessage withoutProperty =
+                InboundMessages.toTransportMessage("q", "order.paid", props(headers, null), BODY);
+
+        assertThat(withProperty.id()).isEqualTo("from-property");
+        assertThat(withProperty.headers()).containsEntry(OutboxHeaders.MESSAGE_ID, "id\uFFFD");
+        assertThat(withoutProperty.id()).startsWith(InboundMessages.FALLBACK_ID_PREFIX);
+    }
+
+    @Test
     void withoutAnIdAStableOneOf36CharactersIsDerivedFromQueueRoutingKeyHeadersAndBody() {
         Map<String, Object> first = new HashMap<>(Map.of("source", "legacy"));
         Map<String, Object> redelivered = new HashMap<>(Map.of("source", "legacy", "x-delivery-count", 1));

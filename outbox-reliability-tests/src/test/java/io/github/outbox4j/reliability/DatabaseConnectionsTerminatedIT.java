@@ -19,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -46,8 +45,8 @@ import org.junit.jupiter.api.Test;
 class DatabaseConnectionsTerminatedIT {
     private static final String TOPIC = "stock.reserved";
     private static final String GROUP = "inventory";
-    private static final int MESSAGES = 300;
-    private static final int TERMINATIONS = 3;
+    private static final int MESSAGES = Scale.of(300);
+    private static final int TERMINATIONS = Scale.of(3);
 
     /** The payload. */
     public record StockReserved(int sequence) {}
@@ -149,39 +148,27 @@ class DatabaseConnectionsTerminatedIT {
                 0,
                 10,
                 TimeUnit.MILLISECONDS);
-        await().atMost(Duration.ofSeconds(60)).until(publishing::isDone);
+        await().atMost(Duration.ofSeconds(60).multipliedBy(Scale.factor())).until(publishing::isDone);
         for (Future<Long> round : rounds) {
             long killed = round.get(30, TimeUnit.SECONDS);
             assertThat(killed).as("connections terminated in one round").isPositive();
             terminated.addAndGet(killed);
         }
 
-        await().atMost(Duration.ofMinutes(2))
-                .pollInterval(Duration.ofMillis(500))
-                .untilAsserted(() -> {
-                    assertThat(unfinished(tables.publishedTable()))
-                            .as("published rows unfinished")
-                            .isZero();
-                    assertThat(unfinished(tables.receivedTable()))
-                            .as("received rows unfinished")
-                            .isZero();
-                    assertThat(lost(committed))
-                            .as("committed messages without effect")
-                            .isZero();
-                });
+        Effects applied = new Effects(TestServices.postgres(), effects);
+        applied.awaitSettled(tables, committed, Duration.ofMinutes(2).multipliedBy(Scale.factor()));
 
-        long lost = lost(committed);
-        long appliedTwice = count("SELECT count(*) FROM (SELECT message_id FROM " + effects
-                + " GROUP BY message_id HAVING count(*) > 1) twice");
+        long lost = applied.lost(committed);
+        long appliedTwice = applied.appliedTwice();
         System.out.printf(
-                "[db-restart] committed %d, publish failures %d, connections terminated %d, lost %d, applied twice %d%n",
+                "[db-connections-terminated] committed %d, publish failures %d, connections terminated %d, lost %d, applied twice %d%n",
                 committed.size(), failures.get(), terminated.get(), lost, appliedTwice);
 
         assertThat(rounds).hasSize(TERMINATIONS);
         assertThat(committed.size() + failures.get()).isEqualTo(MESSAGES);
         assertThat(lost).as("committed messages never applied").isZero();
         assertThat(appliedTwice).as("messages whose effect was applied twice").isZero();
-        assertThat(count("SELECT count(*) FROM " + tables.receivedTable() + " WHERE status = 'FAILED'"))
+        assertThat(applied.rows(tables.receivedTable(), "FAILED"))
                 .as("received rows FAILED")
                 .isZero();
     }
@@ -191,22 +178,6 @@ class DatabaseConnectionsTerminatedIT {
         return count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity"
                 + " WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = '"
                 + applicationName + "') terminated WHERE done");
-    }
-
-    private long unfinished(String table) throws SQLException {
-        return count("SELECT count(*) FROM " + table + " WHERE status IN ('PENDING', 'RETRYING')");
-    }
-
-    private long lost(Set<String> committed) throws SQLException {
-        Set<String> applied = new HashSet<>();
-        try (Connection connection = TestServices.postgres().getConnection();
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT DISTINCT message_id FROM " + effects)) {
-            while (rows.next()) {
-                applied.add(rows.getString(1));
-            }
-        }
-        return committed.stream().filter(id -> !applied.contains(id)).count();
     }
 
     private static long count(String sql) throws SQLException {

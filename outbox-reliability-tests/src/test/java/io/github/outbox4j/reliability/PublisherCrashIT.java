@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * lost.
  */
 class PublisherCrashIT {
-    private static final int KILLS = 5;
-    private static final int LAST_RUN_TRANSACTIONS = 200;
+    private static final int KILLS = Scale.of(5);
+    private static final int LAST_RUN_TRANSACTIONS = Scale.of(200);
     private static final long ORDER_IDS_PER_RUN = 1_000_000L;
 
     private final Random random = new Random();
@@ -93,7 +93,7 @@ class PublisherCrashIT {
 
         try (PublisherProcess publisher = PublisherProcess.start(
                 url, tables, orders, deliveries, (KILLS + 1) * ORDER_IDS_PER_RUN, LAST_RUN_TRANSACTIONS, rolledBack)) {
-            publisher.awaitLine("DONE", Duration.ofSeconds(60));
+            publisher.awaitLine("DONE", Duration.ofSeconds(60).multipliedBy(Scale.factor()));
             await().atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(250))
                     .untilAsserted(() -> {

@@ -23,14 +23,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A consumer in a JVM of its own, so that a test can kill it with SIGKILL in the middle of a handler. The
- * handler writes an effect row in the inbox transaction, says {@code HANDLING <id>} on standard output, and
- * then waits forever, so the transaction is open when the process dies.
+ * A consumer in a JVM of its own, so that a test can kill it with SIGKILL at any point. The handler writes an
+ * effect row {@code (message_id, group_name)} in the inbox transaction; then, as {@link Handling} says, it
+ * either holds the transaction open forever (the test kills it in the middle of a handler) or returns, so that
+ * the process consumes a stream of messages until the test kills it at a random moment.
  *
  * <p>Arguments: JDBC URL, published table, received table, effects table, topic, group, the name of a
- * {@code Supplier<OutboxTransport>} class with a no-argument constructor, first delay in milliseconds.
+ * {@code Supplier<OutboxTransport>} class with a no-argument constructor, first delay in milliseconds, and
+ * optionally the {@link Handling} (default {@code HOLD}).
  */
 public final class ConsumerProcess implements AutoCloseable {
+    /** What the handler does after writing its effect row. */
+    public enum Handling {
+        /** Says {@code HANDLING <id>} on standard output and waits forever: the transaction stays open. */
+        HOLD,
+        /**
+         * Returns, so the effect commits with the inbox row. The process then retries after the given first delay
+         * and then every second, polls every 200 ms and leases claims for 10 s, so that what a killed predecessor
+         * left is taken up within seconds.
+         */
+        APPLY
+    }
+
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
@@ -39,6 +53,29 @@ public final class ConsumerProcess implements AutoCloseable {
         Thread reader = new Thread(this::readOutput, "consumer-process-output");
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /** Starts a process whose handler holds its transaction open, and waits until its consumer is subscribed. */
+    public static ConsumerProcess start(
+            String jdbcUrl,
+            StorageOptions tables,
+            String effectsTable,
+            String topic,
+            String group,
+            Class<? extends Supplier<OutboxTransport>> transportFactory,
+            Duration firstDelay,
+            List<String> systemProperties)
+            throws IOException, InterruptedException {
+        return start(
+                jdbcUrl,
+                tables,
+                effectsTable,
+                topic,
+                group,
+                transportFactory,
+                firstDelay,
+                Handling.HOLD,
+                systemProperties);
     }
 
     /** Starts the process and waits until its consumer is subscribed. */
@@ -50,6 +87,7 @@ public final class ConsumerProcess implements AutoCloseable {
             String group,
             Class<? extends Supplier<OutboxTransport>> transportFactory,
             Duration firstDelay,
+            Handling handling,
             List<String> systemProperties)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
@@ -66,7 +104,8 @@ public final class ConsumerProcess implements AutoCloseable {
                 topic,
                 group,
                 transportFactory.getName(),
-                Long.toString(firstDelay.toMillis())));
+                Long.toString(firstDelay.toMillis()),
+                handling.name()));
         ConsumerProcess consumer = new ConsumerProcess(
                 new ProcessBuilder(command).redirectErrorStream(true).start());
         consumer.awaitLine("READY", Duration.ofSeconds(60));
@@ -117,6 +156,8 @@ public final class ConsumerProcess implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         String effects = args[3];
+        Handling handling = args.length > 8 ? Handling.valueOf(args[8]) : Handling.HOLD;
+        Duration firstDelay = Duration.ofMillis(Long.parseLong(args[7]));
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(args[0]);
         config.setMaximumPoolSize(4);
@@ -131,10 +172,22 @@ public final class ConsumerProcess implements AutoCloseable {
                         .receivedTable(args[2])
                         .build())
                 .transport(factory.get())
-                .retryPolicy(RetryPolicy.builder()
-                        .firstDelay(Duration.ofMillis(Long.parseLong(args[7])))
-                        .build())
-                .settings(OutboxSettings.builder().build())
+                .retryPolicy(
+                        handling == Handling.HOLD
+                                ? RetryPolicy.builder().firstDelay(firstDelay).build()
+                                : RetryPolicy.builder()
+                                        .firstDelay(firstDelay)
+                                        .interval(Duration.ofSeconds(1))
+                                        .maxAttempts(1_000)
+                                        .build())
+                .settings(
+                        handling == Handling.HOLD
+                                ? OutboxSettings.builder().build()
+                                : OutboxSettings.builder()
+                                        .pollInterval(Duration.ofMillis(200))
+                                        .attemptTimeout(Duration.ofSeconds(2))
+                                        .lease(Duration.ofSeconds(10))
+                                        .build())
                 .build();
         CountDownLatch never = new CountDownLatch(1);
         outbox.subscribe(args[4], args[5], OutboxTransportContract.OrderPaid.class, (payload, message) -> {
@@ -144,9 +197,11 @@ public final class ConsumerProcess implements AutoCloseable {
                 insert.setString(2, message.group());
                 insert.executeUpdate();
             }
-            System.out.println("HANDLING " + message.id());
-            System.out.flush();
-            never.await();
+            if (handling == Handling.HOLD) {
+                System.out.println("HANDLING " + message.id());
+                System.out.flush();
+                never.await();
+            }
             return null;
         });
         outbox.start();

@@ -11,6 +11,7 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Every {@code outbox.*} setting of the starter, bound once at startup. The values are checked by the core
@@ -25,6 +26,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     for a single process without a broker. Unset, the one transport on the class path is used.
  * @param shutdownTimeout How long stopping the outbox waits for the work in flight. What is unfinished then
  *     stays in the tables and is taken up again after a restart.
+ * @param publish What publishing accepts.
  * @param retry When failed messages are tried again, on both sides, and how the retry processor polls.
  * @param dispatcher The lanes that send freshly committed messages.
  * @param cleanup How long final rows are kept and how they are deleted.
@@ -40,6 +42,7 @@ public record OutboxProperties(
         @DefaultValue("true") boolean autoStartup,
         @Nullable Transport transport,
         @DefaultValue("10s") Duration shutdownTimeout,
+        @DefaultValue Publish publish,
         @DefaultValue Retry retry,
         @DefaultValue Dispatcher dispatcher,
         @DefaultValue Cleanup cleanup,
@@ -58,6 +61,14 @@ public record OutboxProperties(
         /** {@code InMemoryTransport}: delivery inside this JVM, for tests and single-process applications. */
         IN_MEMORY
     }
+
+    /**
+     * Publishing.
+     *
+     * @param maxPayloadSize Largest payload publish accepts, in bytes of UTF-8 JSON; a larger one throws
+     *     PayloadTooLargeException before anything is written. Headers are not counted.
+     */
+    public record Publish(@DefaultValue("1MB") DataSize maxPayloadSize) {}
 
     /**
      * The retry policy and the retry processor.
@@ -279,6 +290,7 @@ public record OutboxProperties(
                 .alertWindow(alert.window())
                 .shutdownTimeout(shutdownTimeout)
                 .handlerThreads(consumer.handlerThreads())
+                .maxPayloadSize(publish.maxPayloadSize().toBytes())
                 .build();
     }
 

@@ -64,6 +64,7 @@ class OutboxAutoConfigurationTest {
             assertThat(settings.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
             assertThat(settings.failedRetention()).isEqualTo(Duration.ofDays(15));
             assertThat(settings.handlerThreads()).isEqualTo(8);
+            assertThat(settings.maxPayloadSize()).isEqualTo(1024 * 1024);
             StorageOptions storage = context.getBean(StorageOptions.class);
             assertThat(storage.publishedTable()).isEqualTo("msg_published");
             assertThat(storage.receivedTable()).isEqualTo("msg_received");
@@ -82,7 +83,8 @@ class OutboxAutoConfigurationTest {
                         "outbox.shutdown-timeout=3s",
                         "outbox.storage.published-table=orders_outbox",
                         "outbox.storage.schema=app",
-                        "outbox.consumer.handler-threads=2")
+                        "outbox.consumer.handler-threads=2",
+                        "outbox.publish.max-payload-size=256KB")
                 .run(context -> {
                     assertThat(context.getBean(RetryPolicy.class).firstDelay()).isEqualTo(Duration.ofSeconds(1));
                     assertThat(context.getBean(RetryPolicy.class).maxAttempts()).isEqualTo(7);
@@ -93,6 +95,8 @@ class OutboxAutoConfigurationTest {
                             .isEqualTo(Duration.ofSeconds(3));
                     assertThat(context.getBean(OutboxSettings.class).handlerThreads())
                             .isEqualTo(2);
+                    assertThat(context.getBean(OutboxSettings.class).maxPayloadSize())
+                            .isEqualTo(256 * 1024);
                     assertThat(context.getBean(StorageOptions.class).qualified("orders_outbox"))
                             .isEqualTo("app.orders_outbox");
                 });
@@ -191,6 +195,8 @@ class OutboxAutoConfigurationTest {
                 runner.withPropertyValues("outbox.storage.published-table=x; drop table y"),
                 "outbox.storage.published-table");
         assertFailsNaming(runner.withPropertyValues("outbox.shutdown-timeout=-1s"), "outbox.shutdown-timeout");
+        assertFailsNaming(
+                runner.withPropertyValues("outbox.publish.max-payload-size=0B"), "outbox.publish.max-payload-size");
     }
 
     @Test

@@ -1,0 +1,26 @@
+package io.github.outbox4j.reliability;
+
+/**
+ * A database server a test owns and may stop and start again, on the same port with the same data, while its
+ * clients keep running. Not thread-safe: one test drives it.
+ */
+interface PrivateDatabase extends AutoCloseable {
+    /** The product, for summaries. */
+    String name();
+
+    /** The JDBC URL of its test database, credentials included. */
+    String jdbcUrl();
+
+    /**
+     * Stops the server: cleanly (every client is disconnected, then it shuts down), or as a crash (the server
+     * process dies at once and recovers from its log at the next start).
+     */
+    void stop(boolean crash) throws Exception;
+
+    /** Starts it again and waits until it accepts connections. */
+    void start() throws Exception;
+
+    /** Stops it if it runs and deletes its data. */
+    @Override
+    void close();
+}
