@@ -80,6 +80,7 @@ class ConfigurationReferenceTest {
             case "java.lang.Boolean" -> "boolean";
             case "java.lang.String" -> "string";
             case "java.net.URI" -> "URL";
+            case "org.springframework.util.unit.DataSize" -> "data size (`512KB`, `1MB`)";
             case "java.util.List<java.lang.String>" -> "list of strings";
             case "java.util.Map<java.lang.String,java.lang.String>" -> "map of strings";
             default -> enumValues(javaType);
