@@ -18,16 +18,20 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiving end of a transport: stores each message in {@code msg_received} (unique per message id and
- * group) and returns once they are durable, so the transport may acknowledge them; then the new ones are
- * handled at once. A message received before by the same group is skipped. A message that cannot be handled
+ * The receiving end of a transport: stores the messages of a delivery in {@code msg_received} (unique per
+ * message id and group), in one transaction, and returns once they are durable, so the transport may acknowledge
+ * them; then the new ones are handled at once. A message received before by the same group is skipped. A message that cannot be handled
  * at all — no {@code outbox-msg-id} header or one that is not UTF-8, a body that is not UTF-8 text, no handler
  * for its topic in the group — is stored FAILED with the reason and alerted, and does not hold up the messages
  * behind it.
@@ -76,18 +80,30 @@ public final class Inbox implements InboundListener {
 
     @Override
     public void onMessages(String group, List<TransportMessage> messages) {
-        List<StoredMessage> toHandle = new ArrayList<>(messages.size());
+        List<StoredMessage> rows = new ArrayList<>(messages.size());
+        Map<StoredMessage, String> problems = new IdentityHashMap<>();
         for (TransportMessage message : messages) {
             Body body = decodeBody(message.body());
             String problem = problemOf(group, message, body);
             StoredMessage row = row(group, message, body, problem);
-            if (!storage.insertReceived(row)) {
+            rows.add(row);
+            if (problem != null) {
+                problems.put(row, problem);
+            }
+        }
+        // one write for the whole batch: one commit instead of one per message
+        Set<StoredMessage> stored = Collections.newSetFromMap(new IdentityHashMap<>());
+        stored.addAll(storage.insertReceived(rows));
+        List<StoredMessage> toHandle = new ArrayList<>(messages.size());
+        for (StoredMessage row : rows) {
+            if (!stored.contains(row)) {
                 duplicates.increment();
                 observer.duplicate(row.topic(), group);
                 log.debug("Message {} was already received by group {}; skipped", row.id(), group);
                 continue;
             }
             observer.received(row.topic(), group);
+            String problem = problems.get(row);
             if (problem != null) {
                 log.warn(
                         "Message {} of topic '{}' for group {} stored as FAILED: {}",

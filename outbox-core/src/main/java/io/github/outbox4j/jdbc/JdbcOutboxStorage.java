@@ -17,11 +17,15 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -37,6 +41,7 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
                     + " expires_at, last_error, version";
 
     private static final int MAX_ERROR_LENGTH = 2000;
+    private static final int MAX_CLAIM_ATTEMPTS = 3;
 
     private final DataSource dataSource;
     private final StorageOptions options;
@@ -166,11 +171,72 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
     }
 
     @Override
+    public List<StoredMessage> insertReceived(List<StoredMessage> messages) {
+        if (messages.size() <= 1) {
+            return OutboxStorage.super.insertReceived(messages);
+        }
+        messages.forEach(message -> Objects.requireNonNull(message.group(), "a received message needs a group"));
+        // inserted in key order, so that two transactions storing overlapping deliveries lock in one order
+        List<StoredMessage> byKey = new ArrayList<>(messages);
+        byKey.sort(Comparator.comparing(StoredMessage::id).thenComparing(StoredMessage::group));
+        Set<StoredMessage> stored = inTransaction(
+                "write " + messages.size() + " received messages to " + received.table,
+                connection -> insertNew(connection, byKey));
+        return messages.stream().filter(stored::contains).toList();
+    }
+
+    private Set<StoredMessage> insertNew(Connection connection, List<StoredMessage> messages) throws SQLException {
+        // by identity: two deliveries of one message in a batch are equal records, and only the first is new
+        Set<StoredMessage> stored = Collections.newSetFromMap(new IdentityHashMap<>(messages.size() * 2));
+        try (PreparedStatement statement = connection.prepareStatement(insertUnlessPresentSql(received.insert))) {
+            for (StoredMessage message : messages) {
+                bindInsert(statement, message, true);
+                try {
+                    if (statement.executeUpdate() == 1) {
+                        stored.add(message);
+                    }
+                } catch (SQLException e) {
+                    if (!isDuplicateKey(e)) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        return stored;
+    }
+
+    /**
+     * The insert of a received row as {@link #insertReceived(List)} runs it inside a transaction that must go on
+     * after a duplicate: by default {@code insertSql} itself, for databases that roll back only the failed
+     * statement (InnoDB); a dialect whose transaction a failed statement aborts makes it skip the duplicate
+     * instead.
+     */
+    protected String insertUnlessPresentSql(String insertSql) {
+        return insertSql;
+    }
+
+    @Override
     public List<StoredMessage> claimDue(MessageKind kind, Instant now, Instant leaseUntil, int limit) {
         Statements statements = statements(kind);
-        return inTransaction(
-                "claim due rows of " + statements.table,
-                connection -> claim(connection, statements.table, statements.received, now, leaseUntil, limit));
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return inTransaction(
+                        "claim due rows of " + statements.table,
+                        connection -> claim(connection, statements.table, statements.received, now, leaseUntil, limit));
+            } catch (OutboxException e) {
+                // claimers racing for the same rows can deadlock (InnoDB); the loser's claim simply goes again
+                if (attempt == MAX_CLAIM_ATTEMPTS || !isTransactionRollback(e.getCause())) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** SQLState class 40: the database rolled the transaction back (deadlock, serialization failure). */
+    private static boolean isTransactionRollback(Throwable error) {
+        return error instanceof SQLException sqlError
+                && sqlError.getSQLState() != null
+                && sqlError.getSQLState().startsWith("40");
     }
 
     @Override

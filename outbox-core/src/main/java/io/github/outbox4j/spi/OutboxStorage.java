@@ -4,6 +4,7 @@ import io.github.outbox4j.MessageKind;
 import io.github.outbox4j.MessageStatus;
 import java.sql.Connection;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +39,21 @@ public interface OutboxStorage {
      * @return {@code false} if a row with the same message id and group already exists
      */
     boolean insertReceived(StoredMessage message);
+
+    /**
+     * Writes several new received rows, as {@link #insertReceived(StoredMessage)} does each, and returns those
+     * that were new, in their order; the others had been received by their group before. The default writes them
+     * one by one; the JDBC storages write them in one transaction, which saves a commit per message.
+     */
+    default List<StoredMessage> insertReceived(List<StoredMessage> messages) {
+        List<StoredMessage> stored = new ArrayList<>(messages.size());
+        for (StoredMessage message : messages) {
+            if (insertReceived(message)) {
+                stored.add(message);
+            }
+        }
+        return stored;
+    }
 
     /**
      * Claims up to {@code limit} rows of {@code kind} due at {@code now}, earliest first: each claimed row's

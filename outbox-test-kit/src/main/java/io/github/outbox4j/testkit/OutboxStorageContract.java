@@ -214,6 +214,33 @@ public abstract class OutboxStorageContract {
         assertThat(count(RECEIVED)).isEqualTo(2);
     }
 
+    @Test
+    void insertReceivedOfABatchStoresEachNewMessageOnceAndNamesThem() {
+        StoredMessage earlier = message(RECEIVED, clock.instant());
+        assertThat(storage.insertReceived(earlier)).isTrue();
+        StoredMessage redelivered = StoredMessage.pending(
+                earlier.id(), GROUP, earlier.topic(), null, Map.of(), "{\"redelivered\":true}", clock.instant(), null);
+        StoredMessage otherGroup = StoredMessage.pending(
+                earlier.id(), OTHER_GROUP, earlier.topic(), null, Map.of(), earlier.payload(), clock.instant(), null);
+        StoredMessage fresh = message(RECEIVED, clock.instant());
+        StoredMessage freshAgain = StoredMessage.pending(
+                fresh.id(), GROUP, fresh.topic(), null, Map.of(), fresh.payload(), clock.instant(), null);
+        StoredMessage another = message(RECEIVED, clock.instant());
+
+        List<StoredMessage> stored =
+                storage.insertReceived(List.of(another, redelivered, fresh, otherGroup, freshAgain));
+
+        assertThat(stored)
+                .as("the new ones, in their order; a message delivered twice in one batch counts once")
+                .containsExactly(another, fresh, otherGroup);
+        assertThat(stored.get(1)).isSameAs(fresh);
+        assertThat(storage.find(RECEIVED, earlier.id(), GROUP)).contains(earlier);
+        assertThat(storage.find(RECEIVED, earlier.id(), OTHER_GROUP)).contains(otherGroup);
+        assertThat(storage.find(RECEIVED, fresh.id(), GROUP)).contains(fresh);
+        assertThat(storage.find(RECEIVED, another.id(), GROUP)).contains(another);
+        assertThat(count(RECEIVED)).isEqualTo(4);
+    }
+
     // --- claims ------------------------------------------------------------------------------------------
 
     @ParameterizedTest

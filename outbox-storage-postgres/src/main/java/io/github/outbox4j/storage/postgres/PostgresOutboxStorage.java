@@ -101,6 +101,12 @@ public final class PostgresOutboxStorage extends JdbcOutboxStorage {
 
     private record Claimed(StoredMessage message, Instant dueAt) {}
 
+    /** A failed statement aborts a PostgreSQL transaction: a row the group received before is skipped instead. */
+    @Override
+    protected String insertUnlessPresentSql(String insertSql) {
+        return insertSql + " ON CONFLICT DO NOTHING";
+    }
+
     /**
      * The fenced outcome update for a whole batch: the outcomes come as one array per column, unnest turns them
      * into rows joined to the table by key and version, and RETURNING names the rows written with the version
