@@ -78,17 +78,15 @@ public final class Shop implements AutoCloseable {
 
     private void start(Service service, String... arguments) {
         String database = service.database() + databaseSuffix;
-        Databases.createIfMissing(backends.postgresUrl(), database);
-        Stream<String> connections = Stream.of(
-                "--spring.datasource.url=" + backends.postgresUrl(database),
-                "--spring.kafka.bootstrap-servers=" + backends.kafkaBootstrap());
+        Databases.createIfMissing(backends.databaseUrl(), database);
         long start = System.nanoTime();
         ConfigurableApplicationContext context = service.application()
                 .get()
                 .properties(LOG_DEFAULTS)
                 // the caller closes the services, before the database and broker they use
                 .registerShutdownHook(false)
-                .run(Stream.concat(connections, Stream.of(arguments)).toArray(String[]::new));
+                .run(Stream.concat(backends.serviceArguments(database).stream(), Stream.of(arguments))
+                        .toArray(String[]::new));
         running.put(service.name(), context);
         log.info(
                 "{} started in {} ms on port {}, database {}",

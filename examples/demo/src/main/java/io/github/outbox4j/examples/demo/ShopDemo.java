@@ -6,8 +6,9 @@ import org.springframework.core.env.SimpleCommandLinePropertySource;
 import org.springframework.core.env.StandardEnvironment;
 
 /**
- * Runs the example: a PostgreSQL server and a Kafka broker of its own (or, with profile {@code real}, the machine's),
- * then the order, inventory, membership and warehouse services. {@code scripts/demo.sh} builds and starts it.
+ * Runs the example: a PostgreSQL server and a Kafka broker of its own (or, with profile {@code real}, the machine's
+ * PostgreSQL and Kafka; with profile {@code real-mysql-rabbitmq}, the machine's MySQL or MariaDB and RabbitMQ), then
+ * the order, inventory, membership and warehouse services. {@code scripts/demo.sh} builds and starts it.
  *
  * <ul>
  *   <li>no argument: the services keep running for you to call (see what it prints); Ctrl-C stops everything.
@@ -16,19 +17,24 @@ import org.springframework.core.env.StandardEnvironment;
  *   <li>{@code --spring.profiles.active=real}: PostgreSQL on {@code 127.0.0.1:5432} (user postgres) and Kafka on
  *       {@code 127.0.0.1:9092}, or {@code --demo.postgres-url=jdbc:postgresql://...} and
  *       {@code --demo.kafka-bootstrap=host:port}.
+ *   <li>{@code --spring.profiles.active=real-mysql-rabbitmq}: MySQL or MariaDB on {@code 127.0.0.1:3306} (user root,
+ *       no password) and RabbitMQ on {@code 127.0.0.1:5672} (guest/guest), or {@code
+ *       --demo.mysql-url=jdbc:mysql://...} and {@code --demo.rabbitmq-uri=amqp://user:password@host:port}.
  * </ul>
  *
  * <p>Every argument also goes to each service, e.g. {@code --outbox.retry.first-delay=10s}.
  */
 public final class ShopDemo {
     private static final Duration LOAD_DEADLINE = Duration.ofMinutes(2);
+    private static final String REAL = "real";
+    private static final String REAL_MYSQL_RABBITMQ = "real-mysql-rabbitmq";
 
     private ShopDemo() {}
 
     public static void main(String[] args) throws InterruptedException {
         StandardEnvironment environment = new StandardEnvironment();
         environment.getPropertySources().addFirst(new SimpleCommandLinePropertySource(args));
-        boolean real = environment.matchesProfiles("real");
+        boolean real = environment.matchesProfiles(REAL, REAL_MYSQL_RABBITMQ);
 
         EmbeddedBackends embedded = real ? null : EmbeddedBackends.start();
         Backends backends = real ? machineBackends(environment) : embedded.backends();
@@ -47,19 +53,30 @@ public final class ShopDemo {
 
         int load = environment.getProperty("load", Integer.class, 0);
         if (load > 0) {
-            boolean consistent = runLoad(shop, load);
-            // before exiting: the test kit's broker stops at once in a shutdown hook of its own
-            stop.run();
+            boolean consistent;
+            try {
+                consistent = runLoad(shop, load);
+            } finally {
+                // before exiting (also when the load fails, or the services' threads would keep the JVM running):
+                // the test kit's broker stops at once in a shutdown hook of its own
+                stop.run();
+            }
             System.exit(consistent ? 0 : 1);
         }
         printHowToUse(shop, backends);
     }
 
     private static Backends machineBackends(StandardEnvironment environment) {
-        Backends local = Backends.local();
+        if (environment.matchesProfiles(REAL_MYSQL_RABBITMQ)) {
+            Backends local = Backends.localMysqlRabbitMq();
+            return new Backends(
+                    environment.getProperty("demo.mysql-url", local.databaseUrl()),
+                    environment.getProperty("demo.rabbitmq-uri", local.broker()));
+        }
+        Backends local = Backends.localPostgresKafka();
         return new Backends(
-                environment.getProperty("demo.postgres-url", local.postgresUrl()),
-                environment.getProperty("demo.kafka-bootstrap", local.kafkaBootstrap()));
+                environment.getProperty("demo.postgres-url", local.databaseUrl()),
+                environment.getProperty("demo.kafka-bootstrap", local.broker()));
     }
 
     private static boolean runLoad(Shop shop, int count) throws InterruptedException {
@@ -82,7 +99,7 @@ public final class ShopDemo {
                 """
 
                 ============================================================================================
-                The shop is open. PostgreSQL: %s, Kafka: %s
+                The shop is open. Database server: %s, broker: %s
                   order-service       http://localhost:%d   (database orders)
                   inventory-service   http://localhost:%d   (database inventory)
                   membership-service  http://localhost:%d   (database membership)
@@ -99,8 +116,8 @@ public final class ShopDemo {
                 Ctrl-C stops everything.
                 ============================================================================================
                 """,
-                backends.postgresUrl(),
-                backends.kafkaBootstrap(),
+                backends.databaseUrl(),
+                backends.broker(),
                 orders,
                 shop.port(Shop.INVENTORY),
                 shop.port(Shop.MEMBERSHIP),

@@ -19,7 +19,8 @@ public class Orders {
         jdbc.sql("INSERT INTO orders (member_id, sku, quantity, amount_cents, status) VALUES (?, ?, ?, ?, 'NEW')")
                 .params(order.memberId(), order.sku(), order.quantity(), order.amountCents())
                 .update(id, "id");
-        return find(id.getKeyAs(Long.class)).orElseThrow();
+        // a Long from PostgreSQL's driver, a BigInteger from MySQL's
+        return find(id.getKey().longValue()).orElseThrow();
     }
 
     public Optional<Order> find(long id) {
