@@ -236,7 +236,8 @@ public final class Benchmarks {
                         SustainedThroughput.measure(run, false), SustainedThroughput.measure(run, true)
                     },
                     pair -> "highest sustained: publish only " + pair[0].highestSustained() + "/s, end to end "
-                            + pair[1].highestSustained() + "/s");
+                            + pair[1].highestSustained() + "/s" + pair[0].describeSteps("publish only")
+                            + pair[1].describeSteps("end to end"));
             if (results.isEmpty()) {
                 continue;
             }

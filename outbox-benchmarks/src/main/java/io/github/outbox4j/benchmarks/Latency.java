@@ -1,10 +1,8 @@
 package io.github.outbox4j.benchmarks;
 
-import io.github.outbox4j.ConnectionPublisher;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.ReceivedMessage;
 import io.github.outbox4j.benchmarks.Workload.OrderPaid;
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -88,19 +86,12 @@ final class Latency {
             outbox.start();
             awaitConsumers(outbox, run, topic, handledAll);
 
-            Load.Transaction transaction = intended -> {
-                try (Connection connection = run.dataSource().getConnection()) {
-                    connection.setAutoCommit(false);
-                    long orderId = workload.nextOrderId();
-                    workload.insertOrder(connection, orderId);
-                    ConnectionPublisher publisher = outbox.publisher(connection);
-                    String id = publisher.publish(
-                            workload.message(topic, orderId, Map.of(LatencyProbe.INTENDED, Long.toString(intended))));
-                    connection.commit();
-                    probe.committed(id, System.nanoTime());
-                    publisher.committed();
-                }
-            };
+            Load.Transaction transaction = intended -> workload.pay(
+                    run.dataSource(),
+                    outbox,
+                    topic,
+                    Map.of(LatencyProbe.INTENDED, Long.toString(intended)),
+                    id -> probe.committed(id, System.nanoTime()));
             try (Load.OpenLoop loop = new Load.OpenLoop(config.clients())) {
                 loop.run(config.latencyRate(), config.warmup(), transaction, () -> {});
                 long warmupScheduled = loop.scheduled();

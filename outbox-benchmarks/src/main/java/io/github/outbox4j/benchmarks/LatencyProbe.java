@@ -41,27 +41,27 @@ final class LatencyProbe implements OutboxObserver {
     }
 
     void acknowledged(String messageId, Map<String, String> headers) {
-        long now = System.nanoTime();
-        long intended = intended(headers);
-        if (intended >= measureFrom) {
-            acknowledged.increment();
-            record(ackFromIntended, now - intended);
-            Long commit = commitNanos.get(messageId);
-            if (commit != null) {
-                record(ackFromCommit, now - commit);
-            }
-        }
+        arrived(messageId, headers, acknowledged, ackFromIntended, ackFromCommit);
     }
 
     void handled(String messageId, Map<String, String> headers) {
+        arrived(messageId, headers, handled, handlerFromIntended, handlerFromCommit);
+    }
+
+    private void arrived(
+            String messageId,
+            Map<String, String> headers,
+            LongAdder count,
+            Histogram fromIntended,
+            Histogram fromCommit) {
         long now = System.nanoTime();
         long intended = intended(headers);
         if (intended >= measureFrom) {
-            handled.increment();
-            record(handlerFromIntended, now - intended);
+            count.increment();
+            record(fromIntended, now - intended);
             Long commit = commitNanos.get(messageId);
             if (commit != null) {
-                record(handlerFromCommit, now - commit);
+                record(fromCommit, now - commit);
             }
         }
     }

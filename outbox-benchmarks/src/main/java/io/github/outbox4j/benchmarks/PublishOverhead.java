@@ -1,9 +1,7 @@
 package io.github.outbox4j.benchmarks;
 
-import io.github.outbox4j.ConnectionPublisher;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxObserver;
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -63,15 +61,8 @@ final class PublishOverhead {
         Workload workload = run.workload();
 
         Log.detail("plain Java, hand-written rows");
-        double plainHandWritten = Load.closedLoop(config.clients(), config.warmup(), config.window(), intended -> {
-            try (Connection connection = run.dataSource().getConnection()) {
-                connection.setAutoCommit(false);
-                long orderId = workload.nextOrderId();
-                workload.insertOrder(connection, orderId);
-                workload.insertHandWritten(connection, orderId);
-                connection.commit();
-            }
-        });
+        double plainHandWritten = Load.closedLoop(
+                config.clients(), config.warmup(), config.window(), intended -> workload.payByHand(run.dataSource()));
 
         Log.detail("plain Java, Outbox.publisher(Connection)");
         double plainOutbox;
@@ -80,17 +71,12 @@ final class PublishOverhead {
         LongAdder published = new LongAdder();
         try (Outbox outbox = run.outbox(transport).build()) {
             outbox.start();
-            plainOutbox = Load.closedLoop(config.clients(), config.warmup(), config.window(), intended -> {
-                try (Connection connection = run.dataSource().getConnection()) {
-                    connection.setAutoCommit(false);
-                    long orderId = workload.nextOrderId();
-                    workload.insertOrder(connection, orderId);
-                    ConnectionPublisher publisher = outbox.publisher(connection);
-                    publisher.publish(workload.message(orderId, Map.of()));
-                    publisher.commit();
-                    published.increment();
-                }
-            });
+            plainOutbox = Load.closedLoop(
+                    config.clients(),
+                    config.warmup(),
+                    config.window(),
+                    intended -> workload.pay(
+                            run.dataSource(), outbox, run.names().topic(), Map.of(), id -> published.increment()));
             plainNotDispatched = awaitSent(transport::acknowledged, published.sum());
         }
 

@@ -1,10 +1,8 @@
 package io.github.outbox4j.benchmarks;
 
-import io.github.outbox4j.ConnectionPublisher;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.ReceivedMessage;
 import io.github.outbox4j.benchmarks.Workload.OrderPaid;
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +35,17 @@ final class SustainedThroughput {
         }
     }
 
-    record Result(int highestSustained, List<Step> steps) {}
+    record Result(int highestSustained, List<Step> steps) {
+        String describeSteps(String variant) {
+            StringBuilder text = new StringBuilder();
+            steps.forEach(step -> text.append(System.lineSeparator())
+                    .append("      ")
+                    .append(variant)
+                    .append(", ")
+                    .append(step.describe()));
+            return text.toString();
+        }
+    }
 
     private SustainedThroughput() {}
 
@@ -64,16 +72,8 @@ final class SustainedThroughput {
                 Latency.awaitConsumers(outbox, run, topic, handled);
             }
             LongSupplier done = endToEnd ? handled::sum : transport::acknowledged;
-            Load.Transaction transaction = intended -> {
-                try (Connection connection = run.dataSource().getConnection()) {
-                    connection.setAutoCommit(false);
-                    long orderId = workload.nextOrderId();
-                    workload.insertOrder(connection, orderId);
-                    ConnectionPublisher publisher = outbox.publisher(connection);
-                    publisher.publish(workload.message(topic, orderId, Map.of()));
-                    publisher.commit();
-                }
-            };
+            Load.Transaction transaction =
+                    intended -> workload.pay(run.dataSource(), outbox, topic, Map.of(), id -> {});
             List<Step> steps = new ArrayList<>();
             int highest = 0;
             for (int rate : config.sustainedRates()) {

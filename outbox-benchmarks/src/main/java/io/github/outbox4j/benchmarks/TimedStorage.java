@@ -51,7 +51,8 @@ final class TimedStorage implements OutboxStorage {
     }
 
     final Timer claims = new Timer();
-    final Timer outcomes = new Timer();
+    final Timer publishedOutcomes = new Timer();
+    final Timer receivedOutcomes = new Timer();
     final Timer inboxInserts = new Timer();
     private final OutboxStorage delegate;
 
@@ -60,7 +61,8 @@ final class TimedStorage implements OutboxStorage {
     }
 
     String describe() {
-        return claims.describe("claimDue") + "; " + outcomes.describe("complete") + "; "
+        return claims.describe("claimDue") + "; " + publishedOutcomes.describe("complete(PUBLISHED)") + "; "
+                + receivedOutcomes.describe("complete(RECEIVED, failures only)") + "; "
                 + inboxInserts.describe("insertReceived");
     }
 
@@ -91,7 +93,8 @@ final class TimedStorage implements OutboxStorage {
 
     @Override
     public List<MessageOutcome> complete(MessageKind kind, List<MessageOutcome> outcomes) {
-        return this.outcomes.time(outcomes.size(), () -> delegate.complete(kind, outcomes));
+        Timer timer = kind == MessageKind.PUBLISHED ? publishedOutcomes : receivedOutcomes;
+        return timer.time(outcomes.size(), () -> delegate.complete(kind, outcomes));
     }
 
     @Override

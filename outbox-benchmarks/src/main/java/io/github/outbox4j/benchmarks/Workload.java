@@ -1,5 +1,7 @@
 package io.github.outbox4j.benchmarks;
 
+import io.github.outbox4j.ConnectionPublisher;
+import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxMessage;
 import io.github.outbox4j.internal.MessageIds;
 import java.sql.Connection;
@@ -9,6 +11,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 
 /**
  * The business transaction every scenario runs: an order row is inserted, and an {@code order.paid} message
@@ -69,6 +72,42 @@ final class Workload {
         return new Object[] {
             id, names.topic(), key, headers, payload, stack.timestamp(Instant.now()), stack.timestamp(NEVER_DUE)
         };
+    }
+
+    /** Told the id of a message the moment its transaction has committed, before it is dispatched. */
+    @FunctionalInterface
+    interface CommitListener {
+        void committed(String messageId);
+    }
+
+    /**
+     * The business transaction with the library: inserts an order and publishes its message to {@code topic} with
+     * {@code headers} through {@link Outbox#publisher(Connection)}, commits, tells {@code listener}, then hands the
+     * message to the dispatcher.
+     */
+    void pay(DataSource dataSource, Outbox outbox, String topic, Map<String, String> headers, CommitListener listener)
+            throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            long orderId = nextOrderId();
+            insertOrder(connection, orderId);
+            ConnectionPublisher publisher = outbox.publisher(connection);
+            String id = publisher.publish(message(topic, orderId, headers));
+            connection.commit();
+            listener.committed(id);
+            publisher.committed();
+        }
+    }
+
+    /** The same transaction without the library: the order and a hand-written outbox row. */
+    void payByHand(DataSource dataSource) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            long orderId = nextOrderId();
+            insertOrder(connection, orderId);
+            insertHandWritten(connection, orderId);
+            connection.commit();
+        }
     }
 
     void insertOrder(Connection connection, long orderId) throws SQLException {
