@@ -26,6 +26,7 @@ record BenchConfig(
         long drainMessages,
         long growthRows,
         int latencyRate,
+        boolean latencyConsumers,
         int[] sustainedRates,
         Duration sustainedStep,
         Path out,
@@ -56,6 +57,7 @@ record BenchConfig(
                 Math.max(1_000, Math.round(Long.parseLong(property("bench.drain.messages", "1000000")) * scale)),
                 Math.round(Long.parseLong(property("bench.growth.rows", "10000000")) * scale),
                 Integer.parseInt(property("bench.latency.rate", "1000")),
+                Boolean.parseBoolean(property("bench.latency.consumers", "true")),
                 Arrays.stream(property("bench.sustained.rates", "1000,2000,3000,4000,5000,6000,8000,10000,12000,15000")
                                 .split(","))
                         .map(String::strip)
@@ -82,7 +84,8 @@ record BenchConfig(
         return "scenarios " + scenarios + ", stacks " + stacks + ", repeats " + repeats + ", scale " + scale
                 + ", warmup " + warmup.toSeconds() + " s, window " + window.toSeconds() + " s, clients " + clients
                 + ", drain " + drainMessages + " messages, growth " + growthRows + " rows, latency rate "
-                + latencyRate + "/s, sustained rates " + Arrays.toString(sustainedRates) + " for "
+                + latencyRate + "/s" + (latencyConsumers ? "" : " without consumers") + ", sustained rates "
+                + Arrays.toString(sustainedRates) + " for "
                 + sustainedStep.toSeconds() + " s each";
     }
 

@@ -91,7 +91,9 @@ public final class Benchmarks {
     }
 
     private void latency() {
-        report.heading("2. Latency at " + config.latencyRate() + " msg/s, open loop, "
+        report.heading("2. Latency at " + config.latencyRate() + " msg/s"
+                + (config.latencyConsumers() ? "" : " (no consumers)")
+                + ", open loop, "
                 + config.window().toSeconds() + " s window after "
                 + config.warmup().toSeconds() + " s warm-up (milliseconds)");
         for (Stack stack : config.stacks()) {

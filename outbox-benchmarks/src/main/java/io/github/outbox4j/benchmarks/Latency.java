@@ -21,6 +21,9 @@ final class Latency {
     /** Percentiles in milliseconds. */
     record Percentiles(double p50, double p99, double p999, double max, long count) {
         static Percentiles of(Histogram histogram) {
+            if (histogram.getTotalCount() == 0) {
+                return new Percentiles(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0);
+            }
             return new Percentiles(
                     histogram.getValueAtPercentile(50) / 1000.0,
                     histogram.getValueAtPercentile(99) / 1000.0,
@@ -73,18 +76,25 @@ final class Latency {
         TimedStorage storage = run.timedStorage();
         transport.onAcknowledged(message -> probe.acknowledged(message.id(), message.headers()));
         try (Outbox outbox = run.outbox(transport, storage).observer(probe).build()) {
-            outbox.subscribe(
-                    topic,
-                    run.names().group(),
-                    OrderPaid.class,
-                    CONSUMERS,
-                    (OrderPaid payload, ReceivedMessage message) -> {
-                        probe.handled(message.id(), message.headers());
-                        handledAll.increment();
-                        return null;
-                    });
+            // without consumers (bench.latency.consumers=false) the acknowledgments are timed alone, without the
+            // consumers' work competing for the same CPU
+            boolean consumers = config.latencyConsumers();
+            if (consumers) {
+                outbox.subscribe(
+                        topic,
+                        run.names().group(),
+                        OrderPaid.class,
+                        CONSUMERS,
+                        (OrderPaid payload, ReceivedMessage message) -> {
+                            probe.handled(message.id(), message.headers());
+                            handledAll.increment();
+                            return null;
+                        });
+            }
             outbox.start();
-            awaitConsumers(outbox, run, topic, handledAll);
+            if (consumers) {
+                awaitConsumers(outbox, run, topic, handledAll);
+            }
 
             Load.Transaction transaction = intended -> workload.pay(
                     run.dataSource(),
@@ -102,7 +112,7 @@ final class Latency {
                 double achieved = (loop.completed() - warmupScheduled) / ((System.nanoTime() - start) / 1e9);
                 long measured = loop.scheduled() - warmupScheduled;
                 if (!Await.until(
-                        () -> probe.acknowledgedCount() >= measured && probe.handledCount() >= measured,
+                        () -> probe.acknowledgedCount() >= measured && (!consumers || probe.handledCount() >= measured),
                         SETTLE_DEADLINE)) {
                     Log.detail("not every message arrived: acknowledged " + probe.acknowledgedCount() + ", handled "
                             + probe.handledCount() + " of " + measured);

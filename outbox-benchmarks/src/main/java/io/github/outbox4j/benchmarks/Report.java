@@ -78,7 +78,7 @@ final class Report implements AutoCloseable {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"stack", "measure", "median", "spread (min–max)", "repeats", "target", ""});
         for (Figure figure : section) {
-            String verdict = figure.target() == Target.NONE
+            String verdict = figure.target() == Target.NONE || Double.isNaN(figure.median())
                     ? ""
                     : figure.target().met().test(figure.median()) ? "met" : "NOT MET";
             rows.add(new String[] {
