@@ -58,12 +58,14 @@ record BenchConfig(
                 Math.round(Long.parseLong(property("bench.growth.rows", "10000000")) * scale),
                 Integer.parseInt(property("bench.latency.rate", "1000")),
                 Boolean.parseBoolean(property("bench.latency.consumers", "true")),
-                Arrays.stream(property("bench.sustained.rates", "1000,2000,3000,4000,5000,6000,8000,10000,12000,15000")
+                Arrays.stream(property(
+                                        "bench.sustained.rates",
+                                        "250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,15000")
                                 .split(","))
                         .map(String::strip)
                         .mapToInt(Integer::parseInt)
                         .toArray(),
-                Duration.ofSeconds(Long.parseLong(property("bench.sustained.seconds", "15"))),
+                Duration.ofSeconds(Long.parseLong(property("bench.sustained.seconds", "10"))),
                 Path.of(property(
                         "bench.out",
                         "target/results/bench-"
