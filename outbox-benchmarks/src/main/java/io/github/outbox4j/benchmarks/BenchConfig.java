@@ -1,0 +1,127 @@
+package io.github.outbox4j.benchmarks;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What to run and how hard, from {@code bench.*} system properties; an unset or empty property takes the default
+ * written next to it. Service locations come from the same variables as the integration tests
+ * ({@code OUTBOX_TEST_POSTGRES_URL}, ...), with the development machine's loopback services as defaults.
+ */
+record BenchConfig(
+        Set<Scenario> scenarios,
+        List<Stack> stacks,
+        int repeats,
+        double scale,
+        Duration warmup,
+        Duration window,
+        int clients,
+        long drainMessages,
+        long growthRows,
+        int latencyRate,
+        boolean latencyConsumers,
+        int[] sustainedRates,
+        Duration sustainedStep,
+        Path out,
+        String postgresUrl,
+        String mysqlUrl,
+        String kafkaBootstrap,
+        String rabbitMqUri) {
+
+    /** The scenarios, in the order they run. */
+    enum Scenario {
+        OVERHEAD,
+        LATENCY,
+        DRAIN,
+        SUSTAINED,
+        GROWTH
+    }
+
+    static BenchConfig fromSystemProperties() {
+        double scale = Double.parseDouble(property("bench.scale", "1"));
+        return new BenchConfig(
+                scenarios(property("bench", "all")),
+                stacks(property("bench.stacks", "postgres-kafka,mariadb-rabbitmq")),
+                Integer.parseInt(property("bench.repeats", "3")),
+                scale,
+                Duration.ofSeconds(Long.parseLong(property("bench.warmup", "5"))),
+                Duration.ofSeconds(Long.parseLong(property("bench.seconds", "20"))),
+                Integer.parseInt(property("bench.clients", "16")),
+                Math.max(1_000, Math.round(Long.parseLong(property("bench.drain.messages", "1000000")) * scale)),
+                Math.round(Long.parseLong(property("bench.growth.rows", "10000000")) * scale),
+                Integer.parseInt(property("bench.latency.rate", "1000")),
+                Boolean.parseBoolean(property("bench.latency.consumers", "true")),
+                Arrays.stream(property(
+                                        "bench.sustained.rates",
+                                        "250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,15000")
+                                .split(","))
+                        .map(String::strip)
+                        .mapToInt(Integer::parseInt)
+                        .toArray(),
+                Duration.ofSeconds(Long.parseLong(property("bench.sustained.seconds", "10"))),
+                Path.of(property(
+                        "bench.out",
+                        "target/results/bench-"
+                                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                                + ".txt")),
+                environment("OUTBOX_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
+                environment("OUTBOX_TEST_MYSQL_URL", "jdbc:mysql://127.0.0.1:3306/test?user=root"),
+                environment("OUTBOX_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+                environment("OUTBOX_TEST_RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672"));
+    }
+
+    boolean runs(Scenario scenario) {
+        return scenarios.contains(scenario);
+    }
+
+    /** A line for the report's header. */
+    String describe() {
+        return "scenarios " + scenarios + ", stacks " + stacks + ", repeats " + repeats + ", scale " + scale
+                + ", warmup " + warmup.toSeconds() + " s, window " + window.toSeconds() + " s, clients " + clients
+                + ", drain " + drainMessages + " messages, growth " + growthRows + " rows, latency rate "
+                + latencyRate + "/s" + (latencyConsumers ? "" : " without consumers") + ", sustained rates "
+                + Arrays.toString(sustainedRates) + " for "
+                + sustainedStep.toSeconds() + " s each";
+    }
+
+    private static Set<Scenario> scenarios(String value) {
+        if (value.equalsIgnoreCase("all")) {
+            return new LinkedHashSet<>(List.of(Scenario.values()));
+        }
+        List<Scenario> chosen = new ArrayList<>();
+        for (String name : value.split(",")) {
+            chosen.add(Scenario.valueOf(name.strip().toUpperCase()));
+        }
+        Set<Scenario> ordered = new LinkedHashSet<>();
+        for (Scenario scenario : Scenario.values()) {
+            if (chosen.contains(scenario)) {
+                ordered.add(scenario);
+            }
+        }
+        return ordered;
+    }
+
+    private static List<Stack> stacks(String value) {
+        return Arrays.stream(value.split(","))
+                .map(String::strip)
+                .map(Stack::named)
+                .toList();
+    }
+
+    private static String property(String name, String defaultValue) {
+        String value = System.getProperty(name);
+        return value == null || value.isBlank() ? defaultValue : value.strip();
+    }
+
+    private static String environment(String name, String defaultValue) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? defaultValue : value.strip();
+    }
+}

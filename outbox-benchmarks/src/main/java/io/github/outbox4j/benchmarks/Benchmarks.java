@@ -1,0 +1,322 @@
+package io.github.outbox4j.benchmarks;
+
+import io.github.outbox4j.benchmarks.BenchConfig.Scenario;
+import io.github.outbox4j.benchmarks.Report.Target;
+import java.time.LocalDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Runs the benchmarks chosen by {@code bench.*} system properties (see {@link BenchConfig} and docs/performance.md)
+ * against the real databases and brokers, and prints one table per scenario. Each repeat uses its own tables, topic
+ * or exchange, dropped afterwards. Exits with 1 if any measurement failed.
+ */
+public final class Benchmarks {
+    private final BenchConfig config;
+    private final Report report;
+    private int failures;
+
+    private Benchmarks(BenchConfig config, Report report) {
+        this.config = config;
+        this.report = report;
+    }
+
+    public static void main(String[] args) {
+        BenchConfig config = BenchConfig.fromSystemProperties();
+        int failures;
+        try (Report report = new Report(config.out())) {
+            Benchmarks benchmarks = new Benchmarks(config, report);
+            benchmarks.run();
+            failures = benchmarks.failures;
+        }
+        Log.progress("results written to " + config.out().toAbsolutePath());
+        // the clients' daemon threads are closed; exit explicitly all the same, a benchmark must not hang
+        System.exit(failures == 0 ? 0 : 1);
+    }
+
+    private void run() {
+        report.line("Outbox4j benchmarks, started " + LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS));
+        MachineInfo.describe(config).forEach(line -> report.line("  " + line));
+        report.line("  settings: " + config.describe());
+        report.line("  engine settings: library defaults (OutboxSettings.defaults(), RetryPolicy.defaults(), transport"
+                + " defaults); Kafka topics with " + Stack.KAFKA_PARTITIONS + " partitions, " + Latency.CONSUMERS
+                + " consumers per group");
+        if (config.runs(Scenario.OVERHEAD)) {
+            overhead();
+        }
+        if (config.runs(Scenario.LATENCY)) {
+            latency();
+        }
+        if (config.runs(Scenario.DRAIN)) {
+            drain();
+        }
+        if (config.runs(Scenario.SUSTAINED)) {
+            sustained();
+        }
+        if (config.runs(Scenario.GROWTH)) {
+            growth();
+        }
+        report.line("");
+        report.line("finished " + LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS) + ", load average "
+                + MachineInfo.loadAverage() + (failures == 0 ? "" : ", " + failures + " measurements FAILED"));
+    }
+
+    private void overhead() {
+        report.heading("1. Publish overhead: " + config.clients() + " clients, closed loop, "
+                + config.window().toSeconds() + " s window after "
+                + config.warmup().toSeconds() + " s warm-up");
+        for (Stack stack : config.stacks()) {
+            List<PublishOverhead.Result> results =
+                    repeat(stack, "overhead", PublishOverhead::measure, PublishOverhead.Result::describe);
+            overheadFigures(stack, results);
+        }
+        report.table();
+    }
+
+    private void overheadFigures(Stack stack, List<PublishOverhead.Result> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        figure(stack, "plain JDBC: order + hand-written outbox row", " tx/s", results, r -> r.plainHandWritten());
+        figure(stack, "plain Java: order + Outbox.publisher(Connection)", " tx/s", results, r -> r.plainOutbox());
+        figure(stack, "plain Java ratio", "", results, r -> r.plainRatio(), Target.atLeast(0.8, ""));
+        figure(stack, "Spring: @Transactional, hand-written row", " tx/s", results, r -> r.springHandWritten());
+        figure(stack, "Spring: @TransactionalPublish", " tx/s", results, r -> r.springOutbox());
+        figure(stack, "Spring ratio", "", results, r -> r.springRatio(), Target.atLeast(0.8, ""));
+        figure(stack, "left to the retry processor (plain + Spring)", " msgs", results, r ->
+                (double) (r.plainNotDispatched() + r.springNotDispatched()));
+    }
+
+    private void latency() {
+        report.heading("2. Latency at " + config.latencyRate() + " msg/s"
+                + (config.latencyConsumers() ? "" : " (no consumers)")
+                + ", open loop, "
+                + config.window().toSeconds() + " s window after "
+                + config.warmup().toSeconds() + " s warm-up (milliseconds)");
+        for (Stack stack : config.stacks()) {
+            List<Latency.Result> results = repeat(stack, "latency", Latency::measure, Latency.Result::describe);
+            latencyFigures(stack, results);
+        }
+        report.table();
+    }
+
+    private void latencyFigures(Stack stack, List<Latency.Result> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        boolean kafka = stack == Stack.POSTGRES_KAFKA;
+        Target ackP50 = kafka ? Target.atMost(2, " ms") : Target.NONE;
+        Target ackP99 = Target.atMost(kafka ? 8 : 15, " ms");
+        figure(stack, "achieved rate", " tx/s", results, r -> r.achievedRate());
+        figure(
+                stack,
+                "commit -> broker ack p50",
+                " ms",
+                results,
+                r -> r.ackFromCommit().p50(),
+                ackP50);
+        figure(
+                stack,
+                "commit -> broker ack p99",
+                " ms",
+                results,
+                r -> r.ackFromCommit().p99(),
+                ackP99);
+        figure(
+                stack,
+                "commit -> broker ack p99.9",
+                " ms",
+                results,
+                r -> r.ackFromCommit().p999());
+        figure(
+                stack,
+                "commit -> handler p50",
+                " ms",
+                results,
+                r -> r.handlerFromCommit().p50());
+        figure(
+                stack,
+                "commit -> handler p99",
+                " ms",
+                results,
+                r -> r.handlerFromCommit().p99(),
+                Target.atMost(15, " ms"));
+        figure(
+                stack,
+                "commit -> handler p99.9",
+                " ms",
+                results,
+                r -> r.handlerFromCommit().p999());
+        figure(
+                stack,
+                "schedule -> broker ack p50",
+                " ms",
+                results,
+                r -> r.ackFromIntended().p50());
+        figure(
+                stack,
+                "schedule -> broker ack p99",
+                " ms",
+                results,
+                r -> r.ackFromIntended().p99());
+        figure(
+                stack,
+                "schedule -> broker ack p99.9",
+                " ms",
+                results,
+                r -> r.ackFromIntended().p999());
+        figure(
+                stack,
+                "schedule -> handler p50",
+                " ms",
+                results,
+                r -> r.handlerFromIntended().p50());
+        figure(
+                stack,
+                "schedule -> handler p99",
+                " ms",
+                results,
+                r -> r.handlerFromIntended().p99());
+        figure(
+                stack,
+                "schedule -> handler p99.9",
+                " ms",
+                results,
+                r -> r.handlerFromIntended().p999());
+        figure(
+                stack,
+                "OutboxObserver.sent (insert -> ack) p50",
+                " ms",
+                results,
+                r -> r.observedSent().p50());
+        figure(
+                stack,
+                "OutboxObserver.sent (insert -> ack) p99",
+                " ms",
+                results,
+                r -> r.observedSent().p99());
+    }
+
+    private void drain() {
+        report.heading("3. Backlog drain: " + config.drainMessages() + " committed messages, then an engine starts");
+        for (Stack stack : config.stacks()) {
+            List<BacklogDrain.Result> results = repeat(
+                    stack,
+                    "drain",
+                    run -> BacklogDrain.measure(run, config.drainMessages()),
+                    BacklogDrain.Result::describe);
+            if (results.isEmpty()) {
+                continue;
+            }
+            double target = stack == Stack.POSTGRES_KAFKA ? 50_000 : 10_000;
+            figure(
+                    stack,
+                    "drain rate to " + stack.broker(),
+                    " msg/s",
+                    results,
+                    r -> r.drainRate(),
+                    Target.atLeast(target, " msg/s"));
+            figure(stack, "peak heap used", " MB", results, r -> r.peakUsedMb());
+            figure(stack, "peak heap after GC", " MB", results, r -> r.peakAfterGcMb());
+            figure(stack, "heap after GC at start", " MB", results, r -> r.startMb());
+            figure(stack, "backlog load rate (publisher, 4 threads)", " msg/s", results, r -> r.loadRate());
+        }
+        report.table();
+    }
+
+    private void sustained() {
+        report.heading("4. Sustained throughput: offered rate stepped up, "
+                + config.sustainedStep().toSeconds() + " s per step, until the backlog grows");
+        for (Stack stack : config.stacks()) {
+            List<SustainedThroughput.Result[]> results = repeat(
+                    stack,
+                    "sustained",
+                    run -> new SustainedThroughput.Result[] {
+                        SustainedThroughput.measure(run, false), SustainedThroughput.measure(run, true)
+                    },
+                    pair -> "highest sustained: publish only " + pair[0].highestSustained() + "/s, end to end "
+                            + pair[1].highestSustained() + "/s" + pair[0].describeSteps("publish only")
+                            + pair[1].describeSteps("end to end"));
+            if (results.isEmpty()) {
+                continue;
+            }
+            figure(stack, "publish -> broker", " msg/s", results, r -> r[0].highestSustained());
+            figure(stack, "publish -> broker -> inbox -> handler", " msg/s", results, r -> r[1].highestSustained());
+            figure(
+                    stack,
+                    "end to end / publish only",
+                    "",
+                    results,
+                    r -> r[0].highestSustained() == 0
+                            ? Double.NaN
+                            : (double) r[1].highestSustained() / r[0].highestSustained());
+        }
+        report.table();
+    }
+
+    private void growth() {
+        report.heading("5. Growth: items 1 and 2 with " + config.growthRows() + " SUCCEEDED rows retained in the"
+                + " outbox table (loaded once per stack, repeats share them)");
+        for (Stack stack : config.stacks()) {
+            Log.progress(stack + " growth: loading " + config.growthRows() + " rows, load average "
+                    + MachineInfo.loadAverage());
+            List<PublishOverhead.Result> overheads = new ArrayList<>();
+            List<Latency.Result> latencies = new ArrayList<>();
+            try (Run run = Run.open(config, stack)) {
+                double rate = Growth.load(run, config.growthRows());
+                report.line("  " + stack + ": loaded " + config.growthRows() + " rows at " + Report.format(rate)
+                        + " rows/s, load average " + MachineInfo.loadAverage());
+                for (int repeat = 1; repeat <= config.repeats(); repeat++) {
+                    PublishOverhead.Result overhead = PublishOverhead.measure(run);
+                    report.line("  " + stack + " #" + repeat + " overhead: " + overhead.describe());
+                    overheads.add(overhead);
+                    Latency.Result latency = Latency.measure(run);
+                    report.line("  " + stack + " #" + repeat + " latency: " + latency.describe());
+                    latencies.add(latency);
+                }
+            } catch (RuntimeException e) {
+                failed(stack, "growth", e);
+            }
+            overheadFigures(stack, overheads);
+            latencyFigures(stack, latencies);
+        }
+        report.table();
+    }
+
+    /** Runs {@code measurement} once per repeat, each on a fresh {@link Run}; a failed repeat is reported and skipped. */
+    private <R> List<R> repeat(
+            Stack stack, String scenario, Function<Run, R> measurement, Function<R, String> describe) {
+        List<R> results = new ArrayList<>();
+        for (int repeat = 1; repeat <= config.repeats(); repeat++) {
+            String load = MachineInfo.loadAverage();
+            Log.progress(stack + " " + scenario + " #" + repeat + ", load average " + load);
+            try (Run run = Run.open(config, stack)) {
+                R result = measurement.apply(run);
+                report.line("  " + stack + " #" + repeat + " (load " + load + "): " + describe.apply(result));
+                results.add(result);
+            } catch (RuntimeException e) {
+                failed(stack, scenario + " #" + repeat, e);
+            }
+        }
+        return results;
+    }
+
+    private void failed(Stack stack, String what, RuntimeException e) {
+        failures++;
+        report.line("  " + stack + " " + what + " FAILED: " + e);
+        e.printStackTrace();
+    }
+
+    private <R> void figure(Stack stack, String name, String unit, List<R> results, ToDoubleFunction<R> value) {
+        figure(stack, name, unit, results, value, Target.NONE);
+    }
+
+    private <R> void figure(
+            Stack stack, String name, String unit, List<R> results, ToDoubleFunction<R> value, Target target) {
+        report.figure(
+                stack, name, unit, results.stream().map(value::applyAsDouble).toList(), target);
+    }
+}

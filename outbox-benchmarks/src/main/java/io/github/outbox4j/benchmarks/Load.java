@@ -1,0 +1,151 @@
+package io.github.outbox4j.benchmarks;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/** The two ways the benchmarks drive transactions: as fast as a number of clients can, or on a fixed schedule. */
+final class Load {
+    private Load() {}
+
+    /** One transaction; told when it was meant to start ({@link System#nanoTime()}). */
+    @FunctionalInterface
+    interface Transaction {
+        void run(long intendedNanos) throws Exception;
+    }
+
+    /**
+     * Closed loop: {@code clients} threads each run transactions back to back for {@code warmup + window}.
+     *
+     * @return transactions per second completed within the window
+     */
+    static double closedLoop(int clients, Duration warmup, Duration window, Transaction transaction) {
+        LongAdder completed = new LongAdder();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        long windowStart = start + warmup.toNanos();
+        long end = windowStart + window.toNanos();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            Thread thread = new Thread(
+                    () -> {
+                        long now;
+                        while ((now = System.nanoTime()) < end && failure.get() == null) {
+                            try {
+                                transaction.run(now);
+                            } catch (Throwable e) {
+                                failure.compareAndSet(null, e);
+                                return;
+                            }
+                            long finished = System.nanoTime();
+                            if (finished >= windowStart && finished < end) {
+                                completed.increment();
+                            }
+                        }
+                    },
+                    "bench-client-" + i);
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("A transaction failed: " + failure.get(), failure.get());
+        }
+        return completed.sum() / (window.toNanos() / 1e9);
+    }
+
+    /**
+     * Open loop: transactions meant to start every {@code 1/rate} seconds, whether or not earlier ones have finished,
+     * run by {@code clients} threads; those that find every client busy wait in a queue, and their latency counts
+     * from the time they were meant to start.
+     */
+    static final class OpenLoop implements AutoCloseable {
+        private final ThreadPoolExecutor clients;
+        private final LongAdder completed = new LongAdder();
+        private final LongAdder failed = new LongAdder();
+        private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
+        private long scheduled;
+
+        OpenLoop(int clients) {
+            this.clients = new ThreadPoolExecutor(
+                    clients, clients, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), runnable -> {
+                        Thread thread = new Thread(runnable, "bench-open-loop");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+        }
+
+        /**
+         * Schedules transactions at {@code rate} per second for {@code duration}, calling {@code everySecond} once a
+         * second while it does; returns when the last one is scheduled (not finished).
+         */
+        void run(int rate, Duration duration, Transaction transaction, Runnable everySecond) {
+            long period = 1_000_000_000L / rate;
+            long start = System.nanoTime();
+            long count = duration.toNanos() / period;
+            long nextTick = start + 1_000_000_000L;
+            for (long i = 0; i < count; i++) {
+                long intended = start + i * period;
+                long wait;
+                while ((wait = intended - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                clients.execute(() -> {
+                    try {
+                        transaction.run(intended);
+                        completed.increment();
+                    } catch (Throwable e) {
+                        failed.increment();
+                        firstFailure.compareAndSet(null, e);
+                    }
+                });
+                scheduled++;
+                if (intended >= nextTick) {
+                    everySecond.run();
+                    nextTick += 1_000_000_000L;
+                }
+            }
+        }
+
+        long scheduled() {
+            return scheduled;
+        }
+
+        long completed() {
+            return completed.sum();
+        }
+
+        /** Scheduled but neither finished nor failed yet: the clients are behind their schedule by this many. */
+        long behind() {
+            return scheduled - completed.sum() - failed.sum();
+        }
+
+        /** Waits at most {@code timeout} for every scheduled transaction to finish; throws the first failure. */
+        void awaitCompletion(Duration timeout) {
+            Await.until(() -> behind() <= 0, timeout);
+            if (firstFailure.get() != null) {
+                throw new IllegalStateException(
+                        failed.sum() + " transactions failed, the first with: " + firstFailure.get(),
+                        firstFailure.get());
+            }
+        }
+
+        @Override
+        public void close() {
+            clients.shutdownNow();
+        }
+    }
+}
