@@ -149,39 +149,23 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
 
     @Override
     public boolean insertReceived(StoredMessage message) {
-        Objects.requireNonNull(message.group(), "a received message needs a group");
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(true);
-            try (PreparedStatement statement = connection.prepareStatement(received.insert)) {
-                bindInsert(statement, message, true);
-                statement.executeUpdate();
-                return true;
-            } catch (SQLException e) {
-                if (isDuplicateKey(e)) {
-                    return false;
-                }
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw new OutboxException(
-                    "Cannot write received message " + message.id() + " of group " + message.group() + " to "
-                            + received.table,
-                    e);
-        }
+        return !insertReceived(List.of(message)).isEmpty();
     }
 
     @Override
     public List<StoredMessage> insertReceived(List<StoredMessage> messages) {
-        if (messages.size() <= 1) {
-            return OutboxStorage.super.insertReceived(messages);
+        if (messages.isEmpty()) {
+            return List.of();
         }
         messages.forEach(message -> Objects.requireNonNull(message.group(), "a received message needs a group"));
         // inserted in key order, so that two transactions storing overlapping deliveries lock in one order
         List<StoredMessage> byKey = new ArrayList<>(messages);
         byKey.sort(Comparator.comparing(StoredMessage::id).thenComparing(StoredMessage::group));
-        Set<StoredMessage> stored = inTransaction(
-                "write " + messages.size() + " received messages to " + received.table,
-                connection -> insertNew(connection, byKey));
+        String what = messages.size() == 1
+                ? "write received message " + messages.get(0).id() + " of group "
+                        + messages.get(0).group() + " to " + received.table
+                : "write " + messages.size() + " received messages to " + received.table;
+        Set<StoredMessage> stored = inTransaction(what, connection -> insertNew(connection, byKey));
         return messages.stream().filter(stored::contains).toList();
     }
 
