@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,6 +22,12 @@ import org.slf4j.LoggerFactory;
  * the same lane, so per-key ordering can later be had by sending a lane's messages of one key one after
  * the other; messages without a key are spread round-robin.
  *
+ * <p>A lane only sends: it hands each batch, its sends under way, to the recorder, one thread shared by the
+ * lanes, and takes its next batch at once. The recorder awaits the acknowledgments and writes the outcomes of
+ * every batch that is ready in one statement. So a message committed while an outcome write is running is sent
+ * without waiting for it, and under load the lanes' outcomes coalesce into few writes. A lane may have at most
+ * {@link #RECORDER_BATCHES_PER_LANE} batches sent and not yet recorded; beyond that it waits for the recorder.
+ *
  * <p>When a lane is full the message is simply not queued: its row is already committed and due for the
  * retry processor at its first-delay time, so nothing is lost and the publisher never waits or fails.
  * Thread-safe.
@@ -27,16 +35,24 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final Duration OVERFLOW_LOG_INTERVAL = Duration.ofMinutes(1);
+    /** Batches sent and not yet recorded, per lane: bounds the messages in memory and the outcome write's size. */
+    static final int RECORDER_BATCHES_PER_LANE = 4;
 
     private final MessageProcessor processor;
     private final List<BlockingQueue<StoredMessage>> lanes = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private final BlockingQueue<MessageProcessor.Attempts> sent = new LinkedBlockingQueue<>();
+    /** One permit per batch a lane may have sent and not yet recorded. */
+    private final Semaphore unrecorded;
+
+    private final Thread recorder;
     private final int batchSize;
     private final Clock clock;
     private final AtomicInteger roundRobin = new AtomicInteger();
     private final AtomicLong overflowed = new AtomicLong();
     private volatile Instant lastOverflowLog = Instant.MIN;
     private volatile boolean closing;
+    private volatile boolean lanesStopped;
 
     public Dispatcher(MessageProcessor processor, int laneCount, int queueCapacity, int batchSize, Clock clock) {
         this.processor = processor;
@@ -49,11 +65,14 @@ public final class Dispatcher implements AutoCloseable {
             lanes.add(lane);
             threads.add(threadFactory.newThread(() -> drain(lane)));
         }
+        this.unrecorded = new Semaphore(laneCount * RECORDER_BATCHES_PER_LANE);
+        this.recorder = new NamedThreadFactory("dispatcher-recorder").newThread(this::record);
     }
 
     /** Starts the lanes' threads; messages offered before are queued and sent then. */
     public void start() {
         threads.forEach(Thread::start);
+        recorder.start();
     }
 
     /**
@@ -108,7 +127,7 @@ public final class Dispatcher implements AutoCloseable {
                 Instant now = clock.instant();
                 batch.removeIf(message -> isDueForTheRetryProcessor(message, now));
                 if (!batch.isEmpty()) {
-                    processor.process(batch);
+                    handOver(batch);
                 }
             } catch (InterruptedException e) {
                 // close() gave up waiting: what is still queued is committed and left to the retry processor
@@ -122,6 +141,45 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /** Sends {@code batch} and hands it to the recorder; waits first while the recorder holds its limit. */
+    private void handOver(List<StoredMessage> batch) throws InterruptedException {
+        unrecorded.acquire();
+        try {
+            sent.add(processor.start(batch));
+        } catch (RuntimeException | Error e) {
+            unrecorded.release();
+            throw e;
+        }
+    }
+
+    /** The recorder: writes the outcomes of every batch handed over so far in one statement, until the lanes end. */
+    private void record() {
+        List<MessageProcessor.Attempts> batches = new ArrayList<>();
+        while (!lanesStopped || !sent.isEmpty()) {
+            try {
+                MessageProcessor.Attempts first = sent.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batches.add(first);
+                sent.drainTo(batches);
+                processor.record(batches);
+            } catch (InterruptedException e) {
+                // close() gave up waiting: the rows keep their lease and the retry processor takes them over
+                return;
+            } catch (RuntimeException | Error e) {
+                MessageProcessor.rethrowIfFatal(e);
+                log.error(
+                        "Recording the outcomes of {} batches failed; the retry processor takes them over",
+                        batches.size(),
+                        e);
+            } finally {
+                unrecorded.release(batches.size());
+                batches.clear();
+            }
+        }
+    }
+
     /** Past its first delay; with a first delay of zero, the dispatcher and the retry processor both may send. */
     private static boolean isDueForTheRetryProcessor(StoredMessage message, Instant now) {
         return message.nextAttemptAt().isAfter(message.addedAt())
@@ -129,27 +187,33 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * Stops taking messages and lets the lanes finish what they hold, for at most {@code timeout}; what is
-     * left then stays committed in the table for the retry processor.
+     * Stops taking messages and lets the lanes finish what they hold and the recorder write their outcomes, for at
+     * most {@code timeout}; what is left then stays committed in the table for the retry processor.
      */
     public void close(Duration timeout) {
         closing = true;
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (Thread thread : threads) {
-            if (!thread.isAlive()) {
-                continue;
+        try {
+            for (Thread thread : threads) {
+                awaitEnd(thread, deadline);
             }
-            try {
-                long remaining = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                thread.join(remaining);
-                if (thread.isAlive()) {
-                    thread.interrupt();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                threads.forEach(Thread::interrupt);
-                return;
-            }
+            lanesStopped = true;
+            awaitEnd(recorder, deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            threads.forEach(Thread::interrupt);
+            recorder.interrupt();
+        }
+    }
+
+    /** Waits for {@code thread} until {@code deadline}, then interrupts it if it still runs. */
+    private static void awaitEnd(Thread thread, long deadline) throws InterruptedException {
+        if (!thread.isAlive()) {
+            return;
+        }
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        if (thread.isAlive()) {
+            thread.interrupt();
         }
     }
 

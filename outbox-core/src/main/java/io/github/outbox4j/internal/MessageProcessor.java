@@ -105,21 +105,53 @@ public final class MessageProcessor {
         return kind;
     }
 
+    /** The attempts of one batch, under way; {@link #record} awaits them and writes their outcomes. */
+    public static final class Attempts {
+        private final List<StoredMessage> batch;
+        private final List<CompletableFuture<MessageOutcome>> outcomes;
+
+        private Attempts(List<StoredMessage> batch, List<CompletableFuture<MessageOutcome>> outcomes) {
+            this.batch = batch;
+            this.outcomes = outcomes;
+        }
+
+        public int size() {
+            return batch.size();
+        }
+    }
+
     /**
      * Attempts every message of {@code batch} and records the outcomes. Returns once they are written (or
      * the write failed: the rows then keep their lease and come back to the retry processor).
      */
     public void process(List<StoredMessage> batch) {
-        List<CompletableFuture<MessageOutcome>> pending = new ArrayList<>(batch.size());
-        for (StoredMessage message : batch) {
+        record(List.of(start(batch)));
+    }
+
+    /** Starts the attempts of every message of {@code batch} and returns without waiting for them. */
+    public Attempts start(List<StoredMessage> batch) {
+        List<StoredMessage> messages = List.copyOf(batch);
+        List<CompletableFuture<MessageOutcome>> pending = new ArrayList<>(messages.size());
+        for (StoredMessage message : messages) {
             pending.add(attempt(message));
         }
-        List<MessageOutcome> outcomes = new ArrayList<>(batch.size());
+        return new Attempts(messages, pending);
+    }
+
+    /**
+     * Awaits the attempts of {@code batches} and records all their outcomes in one write. Returns once they are
+     * written (or the write failed: the rows then keep their lease and come back to the retry processor).
+     */
+    public void record(List<Attempts> batches) {
+        List<MessageOutcome> outcomes = new ArrayList<>();
         Map<MessageOutcome, StoredMessage> messageOf = new HashMap<>();
-        for (int i = 0; i < batch.size(); i++) {
-            MessageOutcome outcome = await(pending.get(i), batch.get(i));
-            outcomes.add(outcome);
-            messageOf.put(outcome, batch.get(i));
+        for (Attempts attempts : batches) {
+            for (int i = 0; i < attempts.batch.size(); i++) {
+                StoredMessage message = attempts.batch.get(i);
+                MessageOutcome outcome = await(attempts.outcomes.get(i), message);
+                outcomes.add(outcome);
+                messageOf.put(outcome, message);
+            }
         }
         if (attempt.recordsItsOwnSuccess()) {
             // writing a success again here would only be refused by the fencing

@@ -56,7 +56,7 @@ class DispatcherTest {
     }
 
     @Test
-    void processesOfferedMessagesInBatchesOfTheBatchSize() {
+    void sendsOfferedMessagesInOrderAndRecordsEveryOutcome() {
         Dispatcher dispatcher = dispatcher(1, 100, 10);
         List<StoredMessage> rows = committedRows(35, null);
         rows.forEach(row -> assertThat(dispatcher.offer(row)).isTrue());
@@ -66,8 +66,56 @@ class DispatcherTest {
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
                         .isEqualTo(35));
-        assertThat(storage.completeSizes()).containsExactly(10, 10, 10, 5);
+        assertThat(storage.completeSizes().stream().mapToInt(Integer::intValue).sum())
+                .isEqualTo(35);
         assertThat(sent).extracting(Sent::id).containsExactlyElementsOf(ids(rows));
+    }
+
+    @Test
+    void aLaneGoesOnSendingWhileAnOutcomeWriteRunsAndTheBatchesThatWaitedAreWrittenTogether() {
+        CompletableFuture<Void> writes = new CompletableFuture<>();
+        storage.holdCompletesUntil(writes);
+        Dispatcher dispatcher = dispatcher(1, 100, 30);
+        List<StoredMessage> rows = committedRows(40, null);
+        rows.subList(0, 10).forEach(dispatcher::offer);
+        dispatcher.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> storage.completesEntered() == 1);
+
+        // the lane sends while the first batch's write is held: one message, then (queued meanwhile) 29 more
+        CompletableFuture<Void> laneBusy = new CompletableFuture<>();
+        String oneMessage = rows.get(10).id();
+        answer = message -> {
+            if (message.id().equals(oneMessage)) {
+                laneBusy.join(); // sends start on the lane's thread
+            }
+            return CompletableFuture.completedFuture(null);
+        };
+        dispatcher.offer(rows.get(10));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 11);
+        rows.subList(11, 40).forEach(dispatcher::offer);
+        laneBusy.complete(null);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 40);
+        assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED)).isZero();
+        writes.complete(null);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
+                        .isEqualTo(40));
+        assertThat(storage.completeSizes()).containsExactly(10, 30);
+    }
+
+    @Test
+    void aLaneWaitsWhenItHasItsLimitOfBatchesSentAndNotRecorded() {
+        storage.holdCompletesUntil(new CompletableFuture<>()); // the database hangs
+        Dispatcher dispatcher = dispatcher(1, 1_000, 10);
+        committedRows(100, null).forEach(dispatcher::offer);
+
+        dispatcher.start();
+
+        int limit = 10 * Dispatcher.RECORDER_BATCHES_PER_LANE;
+        await().atMost(Duration.ofSeconds(10))
+                .during(Duration.ofMillis(300))
+                .untilAsserted(() -> assertThat(sent).hasSize(limit));
     }
 
     @Test
@@ -91,23 +139,26 @@ class DispatcherTest {
         CompletableFuture<Void> brokerAnswer = new CompletableFuture<>();
         answer = message -> brokerAnswer;
         Dispatcher dispatcher = dispatcher(1, 2, 1);
-        List<StoredMessage> rows = committedRows(4, null);
+        List<StoredMessage> rows = committedRows(14, null);
         dispatcher.start();
-        dispatcher.offer(rows.get(0));
-        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1); // the lane hangs on the broker
+        int unanswered = Dispatcher.RECORDER_BATCHES_PER_LANE;
+        for (int i = 0; i < unanswered; i++) {
+            dispatcher.offer(rows.get(i));
+            int sends = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == sends);
+        }
 
-        assertTimeoutPreemptively(NO_HANG, () -> {
-            assertThat(dispatcher.offer(rows.get(1))).isTrue();
-            assertThat(dispatcher.offer(rows.get(2))).isTrue();
-            assertThat(dispatcher.offer(rows.get(3))).isFalse();
-        });
-        assertThat(dispatcher.overflowed()).isOne();
+        // the lane now waits for the broker; its queue of two takes two more (three if the lane took one)
+        int accepted = assertTimeoutPreemptively(NO_HANG, () -> (int)
+                rows.subList(unanswered, 14).stream().filter(dispatcher::offer).count());
+        assertThat(accepted).isBetween(2, 3);
+        assertThat(dispatcher.overflowed()).isEqualTo(14 - unanswered - accepted);
 
         brokerAnswer.complete(null);
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
-                        .isEqualTo(3));
-        StoredMessage overflowed = storage.published(rows.get(3).id());
+                        .isEqualTo(unanswered + accepted));
+        StoredMessage overflowed = storage.published(rows.get(13).id());
         assertThat(overflowed.status())
                 .as("left, committed, to the retry processor")
                 .isEqualTo(MessageStatus.PENDING);

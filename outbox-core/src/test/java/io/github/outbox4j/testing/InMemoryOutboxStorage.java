@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -34,6 +36,8 @@ public final class InMemoryOutboxStorage implements OutboxStorage {
     private final Map<RowKey, StoredMessage> rows = new LinkedHashMap<>();
     private final List<Integer> claimSizes = new ArrayList<>();
     private final List<Integer> completeSizes = new ArrayList<>();
+    private volatile CompletableFuture<Void> completeGate = CompletableFuture.completedFuture(null);
+    private final AtomicInteger completesEntered = new AtomicInteger();
     private final Set<RowKey> inHand = new HashSet<>();
     private int maxInHand;
     private int initialized;
@@ -114,7 +118,13 @@ public final class InMemoryOutboxStorage implements OutboxStorage {
     }
 
     @Override
-    public synchronized List<MessageOutcome> complete(MessageKind kind, List<MessageOutcome> outcomes) {
+    public List<MessageOutcome> complete(MessageKind kind, List<MessageOutcome> outcomes) {
+        completesEntered.incrementAndGet();
+        completeGate.join(); // outside the lock: the rows stay readable while a write is held
+        return completeNow(kind, outcomes);
+    }
+
+    private synchronized List<MessageOutcome> completeNow(MessageKind kind, List<MessageOutcome> outcomes) {
         completeSizes.add(outcomes.size());
         if (completeFailure != null) {
             throw completeFailure.get();
@@ -211,6 +221,16 @@ public final class InMemoryOutboxStorage implements OutboxStorage {
 
     public synchronized int initializeCalls() {
         return initialized;
+    }
+
+    /** Calls of {@code complete} so far, counted on entry (before a held one is let through). */
+    public int completesEntered() {
+        return completesEntered.get();
+    }
+
+    /** Holds every later {@code complete} until {@code gate} completes. */
+    public void holdCompletesUntil(CompletableFuture<Void> gate) {
+        this.completeGate = gate;
     }
 
     /** Makes every later {@code complete} throw what {@code failure} supplies; {@code null} heals it. */
