@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -292,6 +294,25 @@ class KafkaOutboxTransportIT {
 
         assertThat(closer.isAlive()).isFalse();
         assertThat(committed(admin, group)).isEqualTo(1);
+    }
+
+    @Test
+    void aTopicIsCreatedWithALeaderForEveryPartitionBeforeItIsUsed() throws Exception {
+        String topic = unique("leaders");
+        try (TopicCreator creator = new TopicCreator(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
+                new KafkaOutboxTransport.TopicSpec(12, (short) 1),
+                DEADLINE)) {
+            creator.ensure(topic);
+        }
+
+        // described once, at once: the creator returned only when the broker had elected every leader
+        TopicDescription description =
+                admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        assertThat(description.partitions())
+                .hasSize(12)
+                .allSatisfy(partition ->
+                        assertThat(partition.leader()).isNotNull().matches(leader -> !leader.isEmpty(), "is a broker"));
     }
 
     @Test
