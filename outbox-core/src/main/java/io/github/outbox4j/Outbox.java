@@ -65,6 +65,11 @@ import org.slf4j.LoggerFactory;
 public final class Outbox implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
     private static final AtomicInteger HANDLER_THREADS = new AtomicInteger();
+    /**
+     * Received messages stored and not yet handled, per handler thread, beyond which a consumer waits: enough for
+     * a Kafka poll (500 records) with the default 8 threads, and a bound on the memory they hold.
+     */
+    private static final int MESSAGES_IN_HANDLING_PER_THREAD = 64;
 
     private enum State {
         NEW,
@@ -180,7 +185,8 @@ public final class Outbox implements AutoCloseable {
                 clock,
                 retryPolicy.firstDelay(),
                 settings.failedRetention(),
-                builder.observer);
+                builder.observer,
+                settings.handlerThreads() * MESSAGES_IN_HANDLING_PER_THREAD);
         this.receiveRetryProcessor = new RetryProcessor(
                 storage,
                 receiver,
@@ -344,7 +350,7 @@ public final class Outbox implements AutoCloseable {
         }
         state = State.CLOSED;
         // background work first, while the transport can still send; then the transport, which stops its
-        // consumers; the timer and handler threads last, as consumers may be finishing a batch until then
+        // consumers; then the handling of what they stored; the timer and handler threads last
         retryProcessor.close(settings.shutdownTimeout());
         receiveRetryProcessor.close(settings.shutdownTimeout());
         dispatcher.close(settings.shutdownTimeout());
@@ -353,6 +359,10 @@ public final class Outbox implements AutoCloseable {
             transport.close();
         } catch (RuntimeException e) {
             log.warn("Closing transport {} failed", transport.name(), e);
+        }
+        if (!inbox.awaitHandled(settings.shutdownTimeout())) {
+            log.warn("Closing while received messages are still being handled; the retry processor handles them"
+                    + " after outbox.retry.first-delay");
         }
         retryTimer.shutdownNow();
         handlerExecutor.shutdownNow();

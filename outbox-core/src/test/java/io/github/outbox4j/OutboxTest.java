@@ -18,6 +18,7 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -133,6 +134,32 @@ class OutboxTest {
                                 .orElse(null)
                         == MessageStatus.SUCCEEDED);
         assertThat(calls).as("the handler ran once").hasValue(1);
+    }
+
+    @Test
+    void closeLetsTheHandlerOfAStoredMessageFinish() throws Exception {
+        CountDownLatch handlerRunning = new CountDownLatch(1);
+        CountDownLatch releaseHandler = new CountDownLatch(1);
+        outbox.subscribe("order.paid", "billing", OrderPaid.class, (payload, message) -> {
+            handlerRunning.countDown();
+            releaseHandler.await();
+            return null;
+        });
+        outbox.start();
+        String id =
+                outbox.inTransaction((connection, publisher) -> publisher.publish("order.paid", new OrderPaid("o-1")));
+        assertThat(handlerRunning.await(AWAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        await().atMost(AWAIT).until(() -> status(id) == MessageStatus.SUCCEEDED); // acknowledged once stored
+
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(outbox::close);
+
+        await().atMost(AWAIT).during(Duration.ofMillis(300)).until(() -> !closing.isDone());
+        releaseHandler.countDown();
+        assertThat(closing).succeedsWithin(AWAIT);
+        assertThat(outbox.storage().find(MessageKind.RECEIVED, id, "billing"))
+                .get()
+                .extracting(StoredMessage::status)
+                .isEqualTo(MessageStatus.SUCCEEDED);
     }
 
     @Test

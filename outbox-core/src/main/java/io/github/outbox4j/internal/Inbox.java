@@ -2,6 +2,7 @@ package io.github.outbox4j.internal;
 
 import io.github.outbox4j.MessageKind;
 import io.github.outbox4j.MessageStatus;
+import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.OutboxHeaders;
 import io.github.outbox4j.OutboxObserver;
 import io.github.outbox4j.spi.InboundListener;
@@ -24,6 +25,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The receiving end of a transport: stores the messages of a delivery in {@code msg_received} (unique per
  * message id and group), in one transaction, and returns once they are durable, so the transport may acknowledge
- * them; then the new ones are handled at once. A message received before by the same group is skipped. A message that cannot be handled
+ * them and take its next delivery; the new ones are handled meanwhile, on the handler threads. At most
+ * {@code maxInHandling} stored messages wait for or are in handling at a time: beyond, {@link #onMessages} waits,
+ * which slows the consumers down to the handlers' pace. A message received before by the same group is skipped. A message that cannot be handled
  * at all — no {@code outbox-msg-id} header or one that is not UTF-8, a body that is not UTF-8 text, no handler
  * for its topic in the group — is stored FAILED with the reason and alerted, and does not hold up the messages
  * behind it.
@@ -58,6 +63,9 @@ public final class Inbox implements InboundListener {
     private final Duration failedRetention;
     private final OutboxObserver observer;
     private final LongAdder duplicates = new LongAdder();
+    private final int maxInHandling;
+    /** One permit per message that may be in handling. */
+    private final Semaphore inHandling;
 
     public Inbox(
             OutboxStorage storage,
@@ -67,7 +75,8 @@ public final class Inbox implements InboundListener {
             Clock clock,
             Duration firstDelay,
             Duration failedRetention,
-            OutboxObserver observer) {
+            OutboxObserver observer,
+            int maxInHandling) {
         this.storage = storage;
         this.subscribers = subscribers;
         this.processor = processor;
@@ -76,6 +85,8 @@ public final class Inbox implements InboundListener {
         this.firstDelay = firstDelay;
         this.failedRetention = failedRetention;
         this.observer = observer;
+        this.maxInHandling = maxInHandling;
+        this.inHandling = new Semaphore(maxInHandling);
     }
 
     @Override
@@ -118,9 +129,53 @@ public final class Inbox implements InboundListener {
             }
         }
         if (!toHandle.isEmpty()) {
-            // stored: the transport may acknowledge once this returns; handling now only saves the wait for a poll
-            processor.process(toHandle);
+            handleLater(toHandle);
         }
+    }
+
+    /**
+     * Starts handling {@code rows} and returns without waiting for it: they are stored, due for the retry processor
+     * if this process dies, so handling them now only saves the wait for it.
+     */
+    private void handleLater(List<StoredMessage> rows) {
+        int permits = Math.min(rows.size(), maxInHandling);
+        try {
+            inHandling.acquire(permits);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OutboxException(
+                    "Interrupted while waiting for the handlers; the " + rows.size()
+                            + " stored messages are handled by the retry processor",
+                    e);
+        }
+        MessageProcessor.Attempts attempts;
+        try {
+            attempts = processor.start(rows);
+        } catch (RuntimeException | Error e) {
+            inHandling.release(permits);
+            throw e;
+        }
+        attempts.done().whenComplete((ignored, error) -> {
+            try {
+                processor.record(List.of(attempts));
+            } finally {
+                inHandling.release(permits);
+            }
+        });
+    }
+
+    /** Waits until no stored message is in handling, at most {@code timeout}; returns whether none is. */
+    public boolean awaitHandled(Duration timeout) {
+        try {
+            if (!inHandling.tryAcquire(maxInHandling, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        inHandling.release(maxInHandling);
+        return true;
     }
 
     /** Deliveries skipped because the group had received the message before. */

@@ -118,6 +118,12 @@ public final class MessageProcessor {
         public int size() {
             return batch.size();
         }
+
+        /** Completes when every attempt of the batch has ended, successful or not. */
+        public CompletableFuture<Void> done() {
+            return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
+                    .handle((ignored, error) -> null);
+        }
     }
 
     /**
