@@ -11,10 +11,17 @@ import io.github.outbox4j.spi.Subscription;
 import io.github.outbox4j.spi.TransportMessage;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -22,10 +29,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The consumers of one group: {@link Subscription#concurrency()} channels on the consumer connection, each
- * with one consumer on the group's queue, {@code basicQos(prefetch)} and manual acks. A delivery is handed to
- * the {@link InboundListener} and acked once it returned; if it throws, the delivery is nacked with requeue
- * after the redelivery backoff, during which this channel takes no other delivery (so a failing inbox, e.g. a
- * database outage, is retried at that pace, not in a hot loop).
+ * with one consumer on the group's queue, {@code basicQos(prefetch)} and manual acks.
+ *
+ * <p><b>Batches.</b> The client calls a consumer on its dispatch thread, one delivery after the other per
+ * channel, and sends it no further delivery while a call blocks; so the consumer only converts a delivery and
+ * buffers it, and a drain task on the {@code executor} (at most one per channel at a time, so that a channel's
+ * deliveries stay in order) hands everything buffered, up to {@code prefetch} deliveries, to the
+ * {@link InboundListener} in one call: one inbox transaction per batch instead of one per delivery. Once the
+ * listener returned, the batch is acked with one {@code basicAck(last tag, multiple)}; if it throws, the batch
+ * is nacked with requeue, the same way, after the redelivery backoff, during which this channel hands nothing
+ * else to the listener (so a failing inbox, e.g. a database outage, is retried at that pace, not in a hot
+ * loop). Buffered deliveries are settled strictly in order, so a multiple ack or nack only ever covers the
+ * batch's own deliveries. A delivery that cannot be converted is never part of a batch: the batch before it is
+ * settled first, then it alone is nacked with requeue after the backoff. Deliveries still buffered when their
+ * channel dies are handed over all the same: their ack fails, or is ignored by a recovered channel as stale, the
+ * broker redelivers them and the inbox recognizes them.
  *
  * <p>A lost connection is the client's automatic recovery's business: it reopens the channels, declares the
  * topology again and restarts the consumers. What it does not recover, a channel closed alone by the broker or
@@ -41,9 +59,12 @@ final class GroupConsumer {
     private final Duration backoff;
     private final InboundListener listener;
     private final Connection connection;
+    private final Executor executor;
     private final ScheduledExecutorService timer;
     private final CountDownLatch closing;
     private final AtomicReferenceArray<Worker> workers;
+    /** Deliveries buffered or being handed to the listener, on every channel, replaced ones included. */
+    private final AtomicInteger pending = new AtomicInteger();
 
     GroupConsumer(
             Subscription subscription,
@@ -53,6 +74,7 @@ final class GroupConsumer {
             Duration backoff,
             InboundListener listener,
             Connection connection,
+            Executor executor,
             ScheduledExecutorService timer,
             CountDownLatch closing) {
         this.subscription = subscription;
@@ -62,6 +84,7 @@ final class GroupConsumer {
         this.backoff = backoff;
         this.listener = listener;
         this.connection = connection;
+        this.executor = executor;
         this.timer = timer;
         this.closing = closing;
         this.workers = new AtomicReferenceArray<>(subscription.concurrency());
@@ -93,7 +116,7 @@ final class GroupConsumer {
                 prefetch);
     }
 
-    /** Stops new deliveries; those being handled finish. */
+    /** Stops new deliveries; those buffered or being handled finish. */
     void cancel() {
         for (int i = 0; i < workers.length(); i++) {
             Worker worker = workers.get(i);
@@ -103,18 +126,15 @@ final class GroupConsumer {
         }
     }
 
-    /** Waits until no delivery is being handled, or until {@code deadlineNanos}; returns whether idle. */
+    /**
+     * Waits until no delivery is buffered or being handled, or until {@code deadlineNanos}; returns whether
+     * idle.
+     */
     boolean awaitIdle(long deadlineNanos) {
-        for (int i = 0; i < workers.length(); i++) {
-            Worker worker = workers.get(i);
-            while (worker != null && worker.busy && System.nanoTime() - deadlineNanos < 0) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            }
-            if (worker != null && worker.busy) {
-                return false;
-            }
+        while (pending.get() > 0 && System.nanoTime() - deadlineNanos < 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
-        return true;
+        return pending.get() == 0;
     }
 
     private Worker open(int index) throws IOException {
@@ -142,7 +162,7 @@ final class GroupConsumer {
         }
         try {
             timer.schedule(() -> restart(index, dead), Math.max(backoff.toMillis(), 100), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             log.debug(
                     "Not restarting consumer {} of group '{}': the transport is closing", index, subscription.group());
         }
@@ -186,10 +206,22 @@ final class GroupConsumer {
         }
     }
 
-    /** One consumer on its own channel; the client calls it from one thread at a time. */
+    /**
+     * A delivery as buffered: converted, or with the reason it could not be. {@code envelope} is kept for the
+     * log.
+     */
+    private record Delivery(long tag, Envelope envelope, TransportMessage message, Throwable unreadable) {}
+
+    /**
+     * One consumer on its own channel. The client calls it from one thread at a time; its drain task runs on
+     * the executor, never twice at once.
+     */
     private final class Worker extends DefaultConsumer {
         private final int index;
-        private volatile boolean busy;
+        private final Queue<Delivery> buffer = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean draining = new AtomicBoolean();
+        // whether the current batch's ack or nack was sent; only the drain task uses it
+        private boolean batchSettled;
         private volatile boolean cancelled;
 
         Worker(Channel channel, int index) {
@@ -200,37 +232,146 @@ final class GroupConsumer {
         @Override
         public void handleDelivery(
                 String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-            busy = true;
-            try {
-                handle(envelope, properties, body);
-            } finally {
-                busy = false;
-            }
-        }
-
-        private void handle(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-            long tag = envelope.getDeliveryTag();
-            String messageId = null;
+            Delivery delivery;
             try {
                 TransportMessage message =
                         InboundMessages.toTransportMessage(queue, envelope.getRoutingKey(), properties, body);
-                messageId = message.id();
-                listener.onMessages(subscription.group(), List.of(message));
+                delivery = new Delivery(envelope.getDeliveryTag(), envelope, message, null);
             } catch (RuntimeException | Error e) {
                 // Errors too: an exception escaping to the client would close the channel for good
-                log.warn(
-                        "Group '{}' could not take message {} (routing key '{}'{}); requeued in {}",
+                delivery = new Delivery(envelope.getDeliveryTag(), envelope, null, e);
+            }
+            pending.incrementAndGet();
+            buffer.add(delivery);
+            scheduleDrain();
+        }
+
+        private void scheduleDrain() {
+            if (!draining.compareAndSet(false, true)) {
+                return; // the running drain task takes it, or schedules itself again when it ends
+            }
+            try {
+                executor.execute(this::drain);
+            } catch (RejectedExecutionException e) {
+                // the transport is closing and its threads are gone: the broker requeues what was not acked
+                draining.set(false);
+                log.debug(
+                        "Consumer {} of group '{}' cannot hand {} buffered delivery(ies) over: the transport is closed",
+                        index,
                         subscription.group(),
-                        messageId,
-                        envelope.getRoutingKey(),
-                        envelope.isRedeliver() ? ", a redelivery" : "",
+                        buffer.size());
+            }
+        }
+
+        /** Settles every buffered delivery, in order, then ends; the only place deliveries leave the buffer. */
+        private void drain() {
+            try {
+                while (!buffer.isEmpty()) {
+                    List<Delivery> batch = nextBatch();
+                    batchSettled = false;
+                    try {
+                        if (batch.get(0).unreadable() != null) {
+                            refuseUnreadable(batch.get(0));
+                        } else {
+                            handle(batch);
+                        }
+                    } catch (Throwable e) {
+                        if (!batchSettled) {
+                            // a later multiple ack must not cover deliveries the inbox may not have taken
+                            requeueAfterUnexpected(batch, e);
+                        }
+                        if (e instanceof VirtualMachineError) {
+                            throw e;
+                        }
+                    } finally {
+                        pending.addAndGet(-batch.size());
+                    }
+                }
+            } finally {
+                draining.set(false);
+                // a delivery buffered after the last look at the buffer, while this task still ran
+                if (!buffer.isEmpty()) {
+                    scheduleDrain();
+                }
+            }
+        }
+
+        private void requeueAfterUnexpected(List<Delivery> batch, Throwable cause) {
+            try {
+                log.error(
+                        "Consumer {} of group '{}' failed handing over {} delivery(ies); requeueing them",
+                        index,
+                        subscription.group(),
+                        batch.size(),
+                        cause);
+                settle(batch.get(batch.size() - 1).tag(), batch.get(0).unreadable() == null, false, batch.size());
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+
+        /**
+         * The deliveries at the head of the buffer, up to {@code prefetch}: either one delivery that could not
+         * be converted, or converted ones up to (excluding) the next such delivery. Never empty.
+         */
+        private List<Delivery> nextBatch() {
+            List<Delivery> batch = new ArrayList<>(Math.min(prefetch, 16));
+            Delivery head = buffer.poll();
+            batch.add(head);
+            if (head.unreadable() != null) {
+                return batch;
+            }
+            Delivery next;
+            while (batch.size() < prefetch && (next = buffer.peek()) != null && next.unreadable() == null) {
+                batch.add(buffer.poll());
+            }
+            return batch;
+        }
+
+        private void handle(List<Delivery> batch) {
+            List<TransportMessage> messages = new ArrayList<>(batch.size());
+            for (Delivery delivery : batch) {
+                messages.add(delivery.message());
+            }
+            long lastTag = batch.get(batch.size() - 1).tag();
+            try {
+                listener.onMessages(subscription.group(), messages);
+            } catch (RuntimeException | Error e) {
+                // Errors too: the batch must be settled, or this channel would hold it until it closes
+                Delivery first = batch.get(0);
+                long redelivered =
+                        batch.stream().filter(d -> d.envelope().isRedeliver()).count();
+                log.warn(
+                        "Group '{}' could not take {} message(s) (first {}, routing key '{}'{}); requeued in {}",
+                        subscription.group(),
+                        batch.size(),
+                        first.message().id(),
+                        first.envelope().getRoutingKey(),
+                        redelivered > 0 ? ", " + redelivered + " redelivered" : "",
                         backoff,
                         e);
                 pauseBeforeRequeue();
-                settle(tag, false);
+                settle(lastTag, true, false, batch.size());
+                if (e instanceof VirtualMachineError) {
+                    throw e;
+                }
                 return;
             }
-            settle(tag, true);
+            settle(lastTag, true, true, batch.size());
+        }
+
+        private void refuseUnreadable(Delivery delivery) {
+            Envelope envelope = delivery.envelope();
+            log.warn(
+                    "Group '{}' could not read delivery {} (routing key '{}'{}); requeued in {}",
+                    subscription.group(),
+                    delivery.tag(),
+                    envelope.getRoutingKey(),
+                    envelope.isRedeliver() ? ", a redelivery" : "",
+                    backoff,
+                    delivery.unreadable());
+            pauseBeforeRequeue();
+            settle(delivery.tag(), false, false, 1);
         }
 
         private void pauseBeforeRequeue() {
@@ -241,18 +382,24 @@ final class GroupConsumer {
             }
         }
 
-        private void settle(long tag, boolean ack) {
+        /**
+         * Acks, or nacks with requeue, {@code tag} alone or with every earlier unsettled delivery of the
+         * channel. After the connection's recovery the channel ignores tags it gave out before.
+         */
+        private void settle(long tag, boolean multiple, boolean ack, int count) {
+            batchSettled = true;
             try {
                 if (ack) {
-                    getChannel().basicAck(tag, false);
+                    getChannel().basicAck(tag, multiple);
                 } else {
-                    getChannel().basicNack(tag, false, true);
+                    getChannel().basicNack(tag, multiple, true);
                 }
             } catch (IOException | ShutdownSignalException e) {
-                // the broker requeues whatever its channel had not had acked: the delivery comes back
+                // the broker requeues whatever its channel had not had acked: the deliveries come back
                 log.debug(
-                        "Could not {} delivery {} of group '{}': {}",
+                        "Could not {} {} delivery(ies) up to {} of group '{}': {}",
                         ack ? "ack" : "nack",
+                        count,
                         tag,
                         subscription.group(),
                         e.toString());

@@ -49,8 +49,10 @@ import org.slf4j.LoggerFactory;
  * channel, under a lock. Stages complete on the client's I/O thread: continuations must not block.
  *
  * <p><b>Receiving.</b> {@link #subscribe} runs {@link Subscription#concurrency()} consumers (channels) on a
- * second connection, with {@code basicQos(prefetch)} and manual acks: a delivery is acked only after the
- * {@link InboundListener} returned, and nacked with requeue after the redelivery backoff if it threw. A
+ * second connection, with {@code basicQos(prefetch)} and manual acks. Each consumer hands the deliveries it
+ * holds to the {@link InboundListener} in order, in batches of up to {@code prefetch}: one call, so one inbox
+ * transaction, per batch, made off the client's dispatch thread. A batch is acked (one multiple ack) only
+ * after the listener returned, and nacked with requeue as a whole after the redelivery backoff if it threw. A
  * delivery's id is its {@code outbox-msg-id} header, else its AMQP {@code message-id} (if at most 36
  * characters), else {@code rabbitmq:} and 27 base64url characters of the SHA-256 of its queue, routing key,
  * headers (but {@code x-*}) and body: stable across redeliveries, 36 characters like every stored id.
@@ -313,6 +315,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
             if (groups.containsKey(subscription.group())) {
                 throw new IllegalStateException("group '" + subscription.group() + "' is already subscribed");
             }
+            Connection connection = consumerConnection(); // creates consumerThreads too
             GroupConsumer consumer = new GroupConsumer(
                     subscription,
                     queue,
@@ -320,7 +323,8 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
                     prefetch,
                     redeliveryBackoff,
                     listener,
-                    consumerConnection(),
+                    connection,
+                    consumerThreads,
                     timer,
                     closing);
             try {
@@ -352,8 +356,8 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
     }
 
     /**
-     * Cancels the consumers and lets the deliveries being handled finish, waits for outstanding confirms, then
-     * closes the channels and connections; all of it within 5 seconds. Sends not
+     * Cancels the consumers and lets the deliveries they took (buffered or being handled) finish, waits for
+     * outstanding confirms, then closes the channels and connections; all of it within 5 seconds. Sends not
      * confirmed by then fail. Idempotent.
      */
     @Override
@@ -528,7 +532,8 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
 
         /**
          * Deliveries each consumer may hold unacknowledged, {@code outbox.rabbitmq.prefetch}; 1 to 65535,
-         * default {@value #DEFAULT_PREFETCH}.
+         * default {@value #DEFAULT_PREFETCH}. Also the largest batch a consumer hands to the inbox at once (one
+         * transaction per batch).
          */
         public Builder prefetch(int prefetch) {
             if (prefetch < 1 || prefetch > 65535) {

@@ -21,8 +21,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,10 +98,10 @@ class RabbitMqOutboxTransportIT {
         start(broker.transport());
         String queue = broker.queue("warehouse");
         Set<String> seen = ConcurrentHashMap.newKeySet();
-        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger handedOver = new AtomicInteger();
         transport.subscribe(
                 new Subscription("warehouse", Set.of("order.paid", "order.cancelled"), 3), (g, messages) -> {
-                    calls.incrementAndGet();
+                    handedOver.addAndGet(messages.size());
                     messages.forEach(message -> seen.add(message.id()));
                 });
         assertThat(broker.consumerCount(queue)).isEqualTo(3);
@@ -117,7 +121,129 @@ class RabbitMqOutboxTransportIT {
         assertThat(seen).isEqualTo(ids);
         transport.close(); // anything not acked would now be back in the queue
         assertThat(broker.messageCount(queue)).isZero();
-        assertThat(calls.get()).isEqualTo(1000);
+        assertThat(handedOver.get()).as("messages handed to the inbox").isEqualTo(1000);
+    }
+
+    @Test
+    void theDeliveriesAConsumerHoldsReachTheInboxInBatchesOfUpToPrefetch() throws Exception {
+        start(broker.transport()); // prefetch 100
+        String queue = broker.queue("billing");
+        CountDownLatch firstCallEntered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<List<String>> calls = new CopyOnWriteArrayList<>();
+        transport.subscribe(new Subscription("billing", Set.of("order.paid"), 1), (g, messages) -> {
+            calls.add(messages.stream().map(TransportMessage::id).toList());
+            if (firstCallEntered.getCount() > 0) {
+                firstCallEntered.countDown();
+                awaitRelease(release);
+            }
+        });
+
+        TransportMessage first = RabbitMqTestSupport.message("order.paid", null, "{\"n\":0}");
+        assertThat(transport.send(first)).succeedsWithin(DEADLINE);
+        assertThat(firstCallEntered.await(DEADLINE.toSeconds(), TimeUnit.SECONDS))
+                .isTrue();
+        List<String> ids = new ArrayList<>(List.of(first.id()));
+        ids.addAll(sendAll(499));
+        // the consumer holds prefetch deliveries: the first, in the blocked call, and 99 buffered
+        await().atMost(DEADLINE).until(() -> broker.messageCount(queue) == 400);
+        release.countDown();
+
+        await().atMost(DEADLINE).until(() -> calls.stream().mapToInt(List::size).sum() >= 500);
+        List<String> handedOver = calls.stream().flatMap(List::stream).toList();
+        assertThat(handedOver).as("each message handed over once, in order").containsExactlyElementsOf(ids);
+        assertThat(calls.get(1))
+                .as("the deliveries buffered meanwhile, in one call")
+                .hasSizeGreaterThan(1);
+        assertThat(calls).allSatisfy(call -> assertThat(call).hasSizeLessThanOrEqualTo(100));
+        assertThat(calls.size()).isLessThan(500);
+        await().atMost(DEADLINE).until(() -> broker.messageCount(queue) == 0);
+        transport.close(); // anything not acked would now be back in the queue
+        assertThat(broker.messageCount(queue)).isZero();
+        System.out.printf("500 messages in %d calls%n", calls.size());
+    }
+
+    @Test
+    void aBatchTheInboxCannotTakeIsRequeuedAsAWholeAfterTheBackoffThenAcked() throws Exception {
+        Duration backoff = Duration.ofMillis(500);
+        start(broker.transport().redeliveryBackoff(backoff));
+        String queue = broker.queue("ledger");
+        CountDownLatch firstCallEntered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<String> poison = new AtomicReference<>();
+        AtomicBoolean failedOnce = new AtomicBoolean();
+        List<List<String>> calls = new CopyOnWriteArrayList<>();
+        List<Instant> callTimes = new CopyOnWriteArrayList<>();
+        List<Boolean> outcomes = new CopyOnWriteArrayList<>();
+        Map<String, AtomicInteger> accepted = new ConcurrentHashMap<>();
+        transport.subscribe(new Subscription("ledger", Set.of("order.paid"), 1), (g, messages) -> {
+            List<String> ids = messages.stream().map(TransportMessage::id).toList();
+            calls.add(ids);
+            callTimes.add(Instant.now());
+            if (firstCallEntered.getCount() > 0) {
+                firstCallEntered.countDown();
+                awaitRelease(release);
+            }
+            if (ids.contains(poison.get()) && failedOnce.compareAndSet(false, true)) {
+                outcomes.add(false);
+                throw new IllegalStateException("the inbox is down (test)");
+            }
+            outcomes.add(true);
+            ids.forEach(
+                    id -> accepted.computeIfAbsent(id, x -> new AtomicInteger()).incrementAndGet());
+        });
+
+        TransportMessage first = RabbitMqTestSupport.message("order.paid", null, "{\"n\":0}");
+        assertThat(transport.send(first)).succeedsWithin(DEADLINE);
+        assertThat(firstCallEntered.await(DEADLINE.toSeconds(), TimeUnit.SECONDS))
+                .isTrue();
+        List<String> later = sendAll(49);
+        poison.set(later.get(0));
+        await().atMost(DEADLINE).until(() -> broker.messageCount(queue) == 0); // all 50 held by the consumer
+        release.countDown();
+
+        Set<String> all = new HashSet<>(later);
+        all.add(first.id());
+        await().atMost(DEADLINE).until(() -> accepted.keySet().containsAll(all));
+        int failed = outcomes.indexOf(false);
+        assertThat(failed).as("the call that failed").isPositive();
+        List<String> failedBatch = calls.get(failed);
+        assertThat(failedBatch).contains(poison.get()).hasSizeGreaterThan(1);
+        assertThat(accepted).allSatisfy((id, times) -> assertThat(times).as(id).hasValue(1));
+        // every message of the failed batch came back, in later calls, after the backoff
+        List<String> afterwards = calls.subList(failed + 1, calls.size()).stream()
+                .flatMap(List::stream)
+                .toList();
+        assertThat(afterwards).containsAll(failedBatch);
+        assertThat(Duration.between(callTimes.get(failed), callTimes.get(failed + 1)))
+                .isGreaterThanOrEqualTo(backoff.minusMillis(50));
+        transport.close(); // anything not acked would now be back in the queue
+        assertThat(broker.messageCount(queue)).isZero();
+    }
+
+    /** Sends {@code count} messages at once, waits for their confirms and returns their ids in order. */
+    private List<String> sendAll(int count) {
+        List<CompletableFuture<Void>> sends = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            TransportMessage message = RabbitMqTestSupport.message("order.paid", null, "{\"n\":" + i + "}");
+            ids.add(message.id());
+            sends.add(transport.send(message).toCompletableFuture());
+        }
+        assertThat(CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)))
+                .succeedsWithin(DEADLINE);
+        return ids;
+    }
+
+    private static void awaitRelease(CountDownLatch latch) {
+        try {
+            if (!latch.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test did not release the listener");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
