@@ -241,7 +241,8 @@ public record OutboxProperties(
      *
      * @param exchange Durable topic exchange messages are published to; a message's topic is its routing key.
      * @param queuePrefix Put before each consumer group to name its durable queue.
-     * @param prefetch Deliveries each consumer may hold unacknowledged (1 to 65535).
+     * @param prefetch Deliveries each consumer may hold unacknowledged, and the most it stores in the inbox in one
+     *     transaction (1 to 65535).
      * @param maxInFlightConfirms Sends waiting for their publisher confirm at most.
      * @param confirmTimeout How long a send waits for its publisher confirm before it fails.
      * @param redeliveryBackoff How long a consumer waits before it requeues a delivery the inbox could not take.
