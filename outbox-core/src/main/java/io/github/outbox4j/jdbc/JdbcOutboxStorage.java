@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
@@ -42,6 +43,8 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
 
     private static final int MAX_ERROR_LENGTH = 2000;
     private static final int MAX_CLAIM_ATTEMPTS = 3;
+    /** Received rows per multi-row INSERT: 13 parameters each, well under every driver's limit. */
+    static final int MAX_ROWS_PER_INSERT = 100;
 
     private final DataSource dataSource;
     private final StorageOptions options;
@@ -137,7 +140,7 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
     @Override
     public void insertPublished(Connection connection, StoredMessage message) {
         try (PreparedStatement statement = connection.prepareStatement(published.insert)) {
-            bindInsert(statement, message, false);
+            bindInsert(statement, 1, message, false);
             statement.executeUpdate();
         } catch (SQLException e) {
             if (isDuplicateKey(e)) {
@@ -172,9 +175,47 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
     private Set<StoredMessage> insertNew(Connection connection, List<StoredMessage> messages) throws SQLException {
         // by identity: two deliveries of one message in a batch are equal records, and only the first is new
         Set<StoredMessage> stored = Collections.newSetFromMap(new IdentityHashMap<>(messages.size() * 2));
+        for (int from = 0; from < messages.size(); from += MAX_ROWS_PER_INSERT) {
+            List<StoredMessage> chunk = messages.subList(from, Math.min(messages.size(), from + MAX_ROWS_PER_INSERT));
+            if (chunk.size() == 1 || !insertAllNew(connection, chunk)) {
+                insertEachUnlessPresent(connection, chunk, stored);
+            } else {
+                stored.addAll(chunk);
+            }
+        }
+        return stored;
+    }
+
+    /**
+     * Inserts {@code chunk} in one multi-row statement, one round trip, if none of its rows is there yet; returns
+     * {@code false} and leaves the table as it was if one is (a redelivery), for the row-by-row insert to sort out.
+     */
+    private boolean insertAllNew(Connection connection, List<StoredMessage> chunk) throws SQLException {
+        Savepoint beforeInsert = connection.setSavepoint();
+        try (PreparedStatement statement =
+                connection.prepareStatement(insertUnlessPresentSql(received.insertRows(chunk.size())))) {
+            int index = 1;
+            for (StoredMessage message : chunk) {
+                index = bindInsert(statement, index, message, true);
+            }
+            if (statement.executeUpdate() == chunk.size()) {
+                connection.releaseSavepoint(beforeInsert);
+                return true;
+            }
+        } catch (SQLException e) {
+            if (!isDuplicateKey(e)) {
+                throw e;
+            }
+        }
+        connection.rollback(beforeInsert);
+        return false;
+    }
+
+    private void insertEachUnlessPresent(Connection connection, List<StoredMessage> messages, Set<StoredMessage> stored)
+            throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(insertUnlessPresentSql(received.insert))) {
             for (StoredMessage message : messages) {
-                bindInsert(statement, message, true);
+                bindInsert(statement, 1, message, true);
                 try {
                     if (statement.executeUpdate() == 1) {
                         stored.add(message);
@@ -186,7 +227,6 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
                 }
             }
         }
-        return stored;
     }
 
     /**
@@ -463,8 +503,10 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         }
     }
 
-    private void bindInsert(PreparedStatement statement, StoredMessage message, boolean received) throws SQLException {
-        int i = 1;
+    /** Binds {@code message}'s columns from parameter {@code index} on; returns the index after them. */
+    private int bindInsert(PreparedStatement statement, int index, StoredMessage message, boolean received)
+            throws SQLException {
+        int i = index;
         statement.setString(i++, message.id());
         if (received) {
             statement.setString(i++, message.group());
@@ -483,7 +525,8 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         setInstant(statement, i++, message.nextAttemptAt());
         setInstant(statement, i++, message.expiresAt());
         statement.setString(i++, truncate(message.lastError()));
-        statement.setInt(i, message.version());
+        statement.setInt(i++, message.version());
+        return i;
     }
 
     /**
@@ -581,14 +624,19 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         final String requeue;
         final String delete;
 
+        /** An INSERT of {@code rows} rows, all columns bound. */
+        String insertRows(int rows) {
+            String oneRow =
+                    received ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            return "INSERT INTO " + table + " (" + (received ? COLUMNS : COLUMNS.replace("group_name, ", ""))
+                    + ") VALUES " + String.join(", ", Collections.nCopies(rows, oneRow));
+        }
+
         Statements(String table, boolean received) {
             this.table = table;
             this.received = received;
             String key = received ? "id = ? AND group_name = ?" : "id = ?";
-            this.insert = received
-                    ? "INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    : "INSERT INTO " + table + " (" + COLUMNS.replace("group_name, ", "")
-                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            this.insert = insertRows(1);
             this.complete = "UPDATE " + table
                     + " SET status = ?, attempts = ?, next_attempt_at = ?, expires_at = ?, last_error = ?,"
                     + " version = version + 1 WHERE " + key + " AND version = ?";

@@ -241,6 +241,30 @@ public abstract class OutboxStorageContract {
         assertThat(count(RECEIVED)).isEqualTo(4);
     }
 
+    @Test
+    void insertReceivedOfALargeBatchStoresEveryNewMessageAndSkipsTheOneReceivedBefore() {
+        StoredMessage earlier = message(RECEIVED, clock.instant());
+        assertThat(storage.insertReceived(earlier)).isTrue();
+        List<StoredMessage> fresh = new ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            fresh.add(message(RECEIVED, clock.instant()));
+        }
+        List<StoredMessage> delivery = new ArrayList<>(fresh);
+        delivery.add(150, earlier); // a redelivery among new messages, wherever the storage splits the batch
+
+        List<StoredMessage> stored = storage.insertReceived(delivery);
+
+        assertThat(stored).containsExactlyElementsOf(fresh);
+        assertThat(count(RECEIVED)).isEqualTo(251);
+        assertThat(fresh)
+                .allSatisfy(message ->
+                        assertThat(storage.find(RECEIVED, message.id(), GROUP)).contains(message));
+        assertThat(storage.insertReceived(fresh))
+                .as("all of them again: none is new")
+                .isEmpty();
+        assertThat(count(RECEIVED)).isEqualTo(251);
+    }
+
     // --- claims ------------------------------------------------------------------------------------------
 
     @ParameterizedTest
