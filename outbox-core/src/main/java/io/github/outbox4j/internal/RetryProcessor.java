@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * but never dispatched because their process died (they are due at their first-delay time). While a batch
  * is claimed, its rows' next attempt time is pushed to the end of a lease, so other instances skip them
  * and no row lock is held during the broker calls. A full batch is followed by the next one at once, so a
- * backlog drains at full speed while memory holds only one batch per thread.
+ * backlog drains at full speed: a thread claims the next batch and starts sending it before it records the
+ * outcomes of the previous one, so memory holds at most two batches per thread.
  *
  * <p>With more than one thread, a background poll that claims a full batch recruits the other threads to drain
  * beside it: while one thread waits for the broker or records outcomes, another claims, so the database and the
@@ -80,18 +81,28 @@ public final class RetryProcessor implements AutoCloseable {
 
     private int drain(boolean recruit) {
         int total = 0;
-        List<StoredMessage> claimed;
-        do {
-            Instant now = clock.instant();
-            claimed = storage.claimDue(processor.kind(), now, now.plus(lease), batchSize);
-            if (claimed.size() == batchSize && recruit) {
-                recruitAnotherThread();
-            }
-            if (!claimed.isEmpty()) {
-                processor.process(claimed);
+        MessageProcessor.Attempts inFlight = null;
+        try {
+            List<StoredMessage> claimed;
+            do {
+                Instant now = clock.instant();
+                claimed = storage.claimDue(processor.kind(), now, now.plus(lease), batchSize);
+                if (claimed.size() == batchSize && recruit) {
+                    recruitAnotherThread();
+                }
+                MessageProcessor.Attempts previous = inFlight;
+                inFlight = claimed.isEmpty() ? null : processor.start(claimed);
                 total += claimed.size();
+                if (previous != null) {
+                    // recorded while the batch just claimed is being sent: the broker and the database overlap
+                    processor.record(List.of(previous));
+                }
+            } while (claimed.size() == batchSize && !closed);
+        } finally {
+            if (inFlight != null) {
+                processor.record(List.of(inFlight));
             }
-        } while (claimed.size() == batchSize && !closed);
+        }
         return total;
     }
 

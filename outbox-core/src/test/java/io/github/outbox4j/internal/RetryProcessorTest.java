@@ -103,7 +103,7 @@ class RetryProcessorTest {
     }
 
     @Test
-    void neverHoldsMoreThanOneBatchWhileAWholeBatchIsInFlight() {
+    void holdsAtMostTwoBatchesOneBeingRecordedWhileTheNextIsSent() {
         addDueRows(35);
         BatchGate gate = new BatchGate();
         RetryProcessor retryProcessor = retryProcessor(gate, 10);
@@ -111,7 +111,7 @@ class RetryProcessorTest {
         assertThat(retryProcessor.poll()).isEqualTo(35);
 
         assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED)).isEqualTo(35);
-        assertThat(storage.maxInHand()).as("rows claimed and not yet recorded").isEqualTo(10);
+        assertThat(storage.maxInHand()).as("rows claimed and not yet recorded").isEqualTo(20);
         assertThat(gate.maxInFlight()).as("attempts in flight at once").isEqualTo(10);
         assertThat(storage.claimSizes()).containsExactly(10, 10, 10, 5);
     }
