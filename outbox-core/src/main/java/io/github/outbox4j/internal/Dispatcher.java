@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A lane only sends: it hands each batch, its sends under way, to the recorder, one thread shared by the
  * lanes, and takes its next batch at once. The recorder awaits the acknowledgments and writes the outcomes of
- * every batch that is ready in one statement. So a message committed while an outcome write is running is sent
+ * the batches handed over within a few milliseconds in one statement. So a message committed while an outcome write is running is sent
  * without waiting for it, and under load the lanes' outcomes coalesce into few writes. A lane may have at most
  * {@link #RECORDER_BATCHES_PER_LANE} batches sent and not yet recorded; beyond that it waits for the recorder.
  *
@@ -37,6 +37,11 @@ public final class Dispatcher implements AutoCloseable {
     private static final Duration OVERFLOW_LOG_INTERVAL = Duration.ofMinutes(1);
     /** Batches sent and not yet recorded, per lane: bounds the messages in memory and the outcome write's size. */
     static final int RECORDER_BATCHES_PER_LANE = 4;
+    /**
+     * How long the recorder waits for more batches before a write: at a steady rate it turns a write per message or
+     * two into one per this interval, which leaves the database to the business transactions.
+     */
+    static final Duration RECORDER_LINGER = Duration.ofMillis(10);
 
     private final MessageProcessor processor;
     private final List<BlockingQueue<StoredMessage>> lanes = new ArrayList<>();
@@ -162,7 +167,7 @@ public final class Dispatcher implements AutoCloseable {
                     continue;
                 }
                 batches.add(first);
-                sent.drainTo(batches);
+                lingerForMore(batches);
                 processor.record(batches);
             } catch (InterruptedException e) {
                 // close() gave up waiting: the rows keep their lease and the retry processor takes them over
@@ -177,6 +182,24 @@ public final class Dispatcher implements AutoCloseable {
                 unrecorded.release(batches.size());
                 batches.clear();
             }
+        }
+    }
+
+    /**
+     * Collects the batches handed over within {@link #RECORDER_LINGER} of the first: their outcomes then take one
+     * write instead of one each. A message is acknowledged before this; what waits is only its row's status.
+     */
+    private void lingerForMore(List<MessageProcessor.Attempts> batches) throws InterruptedException {
+        long deadline = System.nanoTime() + RECORDER_LINGER.toNanos();
+        long remaining;
+        // with every permit taken, the lanes wait for this write: nothing more can come
+        while (unrecorded.availablePermits() > 0 && (remaining = deadline - System.nanoTime()) > 0) {
+            MessageProcessor.Attempts next = sent.poll(remaining, TimeUnit.NANOSECONDS);
+            if (next == null) {
+                return;
+            }
+            batches.add(next);
+            sent.drainTo(batches);
         }
     }
 
