@@ -22,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * the same lane, so per-key ordering can later be had by sending a lane's messages of one key one after
  * the other; messages without a key are spread round-robin.
  *
- * <p>A lane only sends: it hands each batch, its sends under way, to the recorder, one thread shared by the
- * lanes, and takes its next batch at once. The recorder awaits the acknowledgments and writes the outcomes of
- * the batches handed over within a few milliseconds in one statement. So a message committed while an outcome write is running is sent
- * without waiting for it, and under load the lanes' outcomes coalesce into few writes. A lane may have at most
- * {@link #RECORDER_BATCHES_PER_LANE} batches sent and not yet recorded; beyond that it waits for the recorder.
+ * <p>A lane only sends: it hands each batch, its sends under way, to the recorders (as many threads as lanes)
+ * and takes its next batch at once. A recorder awaits the acknowledgments and writes the outcomes of the batches
+ * handed over within a few milliseconds in one statement. So a message committed while an outcome write runs is
+ * sent without waiting for it, and under load the outcomes of many batches coalesce into few writes. The lanes
+ * together may have {@link #RECORDER_BATCHES_PER_LANE} batches per lane sent and not yet recorded; beyond that a
+ * lane waits for the recorders.
  *
  * <p>When a lane is full the message is simply not queued: its row is already committed and due for the
  * retry processor at its first-delay time, so nothing is lost and the publisher never waits or fails.
@@ -35,10 +36,10 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final Duration OVERFLOW_LOG_INTERVAL = Duration.ofMinutes(1);
-    /** Batches sent and not yet recorded, per lane: bounds the messages in memory and the outcome write's size. */
+    /** Batches sent and not yet recorded, per lane: bounds the messages in memory and an outcome write's size. */
     static final int RECORDER_BATCHES_PER_LANE = 4;
     /**
-     * How long the recorder waits for more batches before a write: at a steady rate it turns a write per message or
+     * How long a recorder waits for more batches before a write: at a steady rate it turns a write per message or
      * two into one per this interval, which leaves the database to the business transactions.
      */
     static final Duration RECORDER_LINGER = Duration.ofMillis(10);
@@ -50,7 +51,7 @@ public final class Dispatcher implements AutoCloseable {
     /** One permit per batch a lane may have sent and not yet recorded. */
     private final Semaphore unrecorded;
 
-    private final Thread recorder;
+    private final List<Thread> recorders = new ArrayList<>();
     private final int batchSize;
     private final Clock clock;
     private final AtomicInteger roundRobin = new AtomicInteger();
@@ -71,13 +72,17 @@ public final class Dispatcher implements AutoCloseable {
             threads.add(threadFactory.newThread(() -> drain(lane)));
         }
         this.unrecorded = new Semaphore(laneCount * RECORDER_BATCHES_PER_LANE);
-        this.recorder = new NamedThreadFactory("dispatcher-recorder").newThread(this::record);
+        NamedThreadFactory recorderFactory = new NamedThreadFactory("dispatcher-recorder");
+        for (int i = 0; i < laneCount; i++) {
+            // one write at a time per recorder: several, so that a slow write does not hold up every lane
+            recorders.add(recorderFactory.newThread(this::record));
+        }
     }
 
     /** Starts the lanes' threads; messages offered before are queued and sent then. */
     public void start() {
         threads.forEach(Thread::start);
-        recorder.start();
+        recorders.forEach(Thread::start);
     }
 
     /**
@@ -146,7 +151,7 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends {@code batch} and hands it to the recorder; waits first while the recorder holds its limit. */
+    /** Sends {@code batch} and hands it to the recorders; waits first while this lane's limit is reached. */
     private void handOver(List<StoredMessage> batch) throws InterruptedException {
         unrecorded.acquire();
         try {
@@ -157,7 +162,7 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** The recorder: writes the outcomes of every batch handed over so far in one statement, until the lanes end. */
+    /** A recorder: writes the outcomes of the batches it takes in one statement each time, until the lanes end. */
     private void record() {
         List<MessageProcessor.Attempts> batches = new ArrayList<>();
         while (!lanesStopped || !sent.isEmpty()) {
@@ -210,7 +215,7 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * Stops taking messages and lets the lanes finish what they hold and the recorder write their outcomes, for at
+     * Stops taking messages and lets the lanes finish what they hold and the recorders write their outcomes, for at
      * most {@code timeout}; what is left then stays committed in the table for the retry processor.
      */
     public void close(Duration timeout) {
@@ -221,11 +226,13 @@ public final class Dispatcher implements AutoCloseable {
                 awaitEnd(thread, deadline);
             }
             lanesStopped = true;
-            awaitEnd(recorder, deadline);
+            for (Thread recorder : recorders) {
+                awaitEnd(recorder, deadline);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             threads.forEach(Thread::interrupt);
-            recorder.interrupt();
+            recorders.forEach(Thread::interrupt);
         }
     }
 
