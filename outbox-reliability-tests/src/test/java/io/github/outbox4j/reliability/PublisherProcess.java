@@ -6,19 +6,13 @@ import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxSettings;
 import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.StorageOptions;
-import java.io.BufferedReader;
-import java.io.File;
+import io.github.outbox4j.testkit.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,16 +37,10 @@ final class PublisherProcess implements AutoCloseable {
     /** The payload: names the order, so the broker side can tell which order a delivery belongs to. */
     public record OrderPlaced(long orderId) {}
 
-    private final Process process;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final AtomicInteger rolledBack;
+    private final ChildJvm jvm;
 
-    private PublisherProcess(Process process, AtomicInteger rolledBack) {
-        this.process = process;
-        this.rolledBack = rolledBack;
-        Thread reader = new Thread(this::readOutput, "publisher-process-output");
-        reader.setDaemon(true);
-        reader.start();
+    private PublisherProcess(ChildJvm jvm) {
+        this.jvm = jvm;
     }
 
     /**
@@ -69,72 +57,43 @@ final class PublisherProcess implements AutoCloseable {
             int transactions,
             AtomicInteger rolledBack)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        command.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(PublisherProcess.class.getName());
-        command.addAll(List.of(
-                jdbcUrl,
-                tables.publishedTable(),
-                tables.receivedTable(),
-                ordersTable,
-                deliveriesTable,
-                Long.toString(firstOrderId),
-                Integer.toString(transactions)));
-        PublisherProcess publisher = new PublisherProcess(
-                new ProcessBuilder(command).redirectErrorStream(true).start(), rolledBack);
+        ChildJvm jvm = ChildJvm.start(
+                "publisher-process",
+                PublisherProcess.class,
+                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                List.of(
+                        jdbcUrl,
+                        tables.publishedTable(),
+                        tables.receivedTable(),
+                        ordersTable,
+                        deliveriesTable,
+                        Long.toString(firstOrderId),
+                        Integer.toString(transactions)),
+                line -> {
+                    if (line.startsWith("ROLLED_BACK ")) {
+                        rolledBack.incrementAndGet();
+                        return false; // one per tenth transaction: counted, not echoed
+                    }
+                    return true;
+                });
+        PublisherProcess publisher = new PublisherProcess(jvm);
         publisher.awaitLine("READY", Duration.ofSeconds(60));
         return publisher;
     }
 
     /** Waits for a line of output starting with {@code prefix}. */
     void awaitLine(String prefix, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            if (line != null && line.startsWith(prefix)) {
-                return;
-            }
-            if (line == null && !process.isAlive()) {
-                break;
-            }
-        }
-        throw new IllegalStateException("The publisher process did not print '" + prefix + "' within " + timeout
-                + (process.isAlive() ? "" : "; it exited with " + process.exitValue()));
+        jvm.awaitLine(prefix, timeout);
     }
 
     /** SIGKILL: no shutdown hook runs, the database aborts the open transactions. */
     void kill() throws InterruptedException {
-        process.destroyForcibly();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("The publisher process survived SIGKILL for 30 s");
-        }
+        jvm.kill();
     }
 
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            kill();
-        }
-    }
-
-    private void readOutput() {
-        try (BufferedReader reader =
-                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                if (line.startsWith("ROLLED_BACK ")) {
-                    rolledBack.incrementAndGet();
-                } else {
-                    System.out.println("[publisher-process] " + line);
-                }
-                lines.add(line);
-            }
-        } catch (IOException e) {
-            // the process was killed: that is what the test does to it
-        }
+        jvm.close();
     }
 
     public static void main(String[] args) throws Exception {

@@ -7,19 +7,11 @@ import io.github.outbox4j.OutboxSettings;
 import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.OutboxTransport;
 import io.github.outbox4j.spi.StorageOptions;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -45,14 +37,10 @@ public final class ConsumerProcess implements AutoCloseable {
         APPLY
     }
 
-    private final Process process;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final ChildJvm jvm;
 
-    private ConsumerProcess(Process process) {
-        this.process = process;
-        Thread reader = new Thread(this::readOutput, "consumer-process-output");
-        reader.setDaemon(true);
-        reader.start();
+    private ConsumerProcess(ChildJvm jvm) {
+        this.jvm = jvm;
     }
 
     /** Starts a process whose handler holds its transaction open, and waits until its consumer is subscribed. */
@@ -90,68 +78,37 @@ public final class ConsumerProcess implements AutoCloseable {
             Handling handling,
             List<String> systemProperties)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        command.addAll(systemProperties);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(ConsumerProcess.class.getName());
-        command.addAll(List.of(
-                jdbcUrl,
-                tables.publishedTable(),
-                tables.receivedTable(),
-                effectsTable,
-                topic,
-                group,
-                transportFactory.getName(),
-                Long.toString(firstDelay.toMillis()),
-                handling.name()));
-        ConsumerProcess consumer = new ConsumerProcess(
-                new ProcessBuilder(command).redirectErrorStream(true).start());
+        ConsumerProcess consumer = new ConsumerProcess(ChildJvm.start(
+                "consumer-process",
+                ConsumerProcess.class,
+                systemProperties,
+                List.of(
+                        jdbcUrl,
+                        tables.publishedTable(),
+                        tables.receivedTable(),
+                        effectsTable,
+                        topic,
+                        group,
+                        transportFactory.getName(),
+                        Long.toString(firstDelay.toMillis()),
+                        handling.name())));
         consumer.awaitLine("READY", Duration.ofSeconds(60));
         return consumer;
     }
 
     /** Waits for a line of output starting with {@code prefix}; returns it. */
     public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            if (line != null && line.startsWith(prefix)) {
-                return line;
-            }
-            if (line == null && !process.isAlive()) {
-                break;
-            }
-        }
-        throw new IllegalStateException("The consumer process did not print '" + prefix + "' within " + timeout
-                + (process.isAlive() ? "" : "; it exited with " + process.exitValue()));
+        return jvm.awaitLine(prefix, timeout);
     }
 
     /** SIGKILL: no shutdown hook, no rollback by the process itself; the database aborts its transaction. */
     public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
+        jvm.kill();
     }
 
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            kill();
-        }
-    }
-
-    private void readOutput() {
-        try (BufferedReader reader =
-                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                System.out.println("[consumer-process] " + line);
-                lines.add(line);
-            }
-        } catch (IOException e) {
-            // the process died: that is what the tests do to it
-        }
+        jvm.close();
     }
 
     public static void main(String[] args) throws Exception {
