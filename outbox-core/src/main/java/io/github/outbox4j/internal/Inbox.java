@@ -34,12 +34,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The receiving end of a transport: stores the messages of a delivery in {@code msg_received} (unique per
  * message id and group), in one transaction, and returns once they are durable, so the transport may acknowledge
- * them and take its next delivery; the new ones are handled meanwhile, on the handler threads. At most
- * {@code maxInHandling} stored messages wait for or are in handling at a time: beyond, {@link #onMessages} waits,
- * which slows the consumers down to the handlers' pace. A message received before by the same group is skipped. A message that cannot be handled
- * at all — no {@code outbox-msg-id} header or one that is not UTF-8, a body that is not UTF-8 text, no handler
- * for its topic in the group — is stored FAILED with the reason and alerted, and does not hold up the messages
- * behind it.
+ * them and take its next delivery; the new ones are handled meanwhile, on the handler threads. At most {@code
+ * maxInHandling} stored messages wait for or are in handling at a time: beyond, {@link #onMessages} waits, which
+ * slows the consumers down to the handlers' pace. A message received before by the same group is skipped. A
+ * message that cannot be handled at all — no {@code outbox-msg-id} header or one that is not UTF-8, a body that is
+ * not UTF-8 text, no handler for its topic in the group — is stored FAILED with the reason and alerted, and does
+ * not hold up the messages behind it.
  *
  * <p>A fresh row is due at its first-delay time: if this process dies before handling it, the retry
  * processor of any instance handles it then. Thread-safe.

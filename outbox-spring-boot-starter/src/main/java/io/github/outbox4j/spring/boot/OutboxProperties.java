@@ -111,7 +111,8 @@ public record OutboxProperties(
      * @param threads Lanes sending freshly committed messages; messages with the same key take the same lane.
      * @param queueCapacity Messages waiting in memory at most, over all lanes; beyond, rows wait for the retry
      *     processor.
-     * @param batchSize Messages a lane takes from its queue and sends together; their statuses are recorded in one update.
+     * @param batchSize Messages a lane takes from its queue and sends together; their statuses are recorded in one
+     *     update.
      */
     public record Dispatcher(
             @DefaultValue("2") int threads,
