@@ -6,11 +6,10 @@ import static org.awaitility.Awaitility.await;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.outbox4j.Outbox;
-import io.github.outbox4j.OutboxSettings;
 import io.github.outbox4j.ReceivedMessage;
 import io.github.outbox4j.memory.InMemoryTransport;
-import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.StorageOptions;
+import io.github.outbox4j.testkit.FastRecovery;
 import io.github.outbox4j.testkit.TestServices;
 import io.github.outbox4j.testkit.TestTables;
 import java.sql.Connection;
@@ -101,17 +100,9 @@ class DatabaseConnectionsTerminatedIT {
                 .dataSource(pool)
                 .storageOptions(tables)
                 .transport(new InMemoryTransport())
-                .retryPolicy(RetryPolicy.builder()
-                        .firstDelay(Duration.ofSeconds(1))
-                        .interval(Duration.ofSeconds(1))
-                        .maxAttempts(100)
-                        .build())
+                .retryPolicy(FastRecovery.policy(Duration.ofSeconds(1), 100))
                 // a claim whose outcome write died with its connection keeps its lease: 10 s, not the default 2 min
-                .settings(OutboxSettings.builder()
-                        .pollInterval(Duration.ofMillis(200))
-                        .attemptTimeout(Duration.ofSeconds(2))
-                        .lease(Duration.ofSeconds(10))
-                        .build())
+                .settings(FastRecovery.settings())
                 .build();
         outbox.subscribe(TOPIC, GROUP, StockReserved.class, (StockReserved payload, ReceivedMessage message) -> {
             try (PreparedStatement insert = message.connection()

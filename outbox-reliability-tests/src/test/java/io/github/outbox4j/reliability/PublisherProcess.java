@@ -3,10 +3,9 @@ package io.github.outbox4j.reliability;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.outbox4j.Outbox;
-import io.github.outbox4j.OutboxSettings;
-import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.testkit.ChildJvm;
+import io.github.outbox4j.testkit.FastRecovery;
 import java.io.IOException;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -113,17 +112,9 @@ final class PublisherProcess implements AutoCloseable {
                         .build())
                 .transport(new DeliveriesTableTransport(broker, args[4], Duration.ofMillis(20)))
                 // a row committed but not sent when the process dies is due again 1 s after it was added
-                .retryPolicy(RetryPolicy.builder()
-                        .firstDelay(Duration.ofSeconds(1))
-                        .interval(Duration.ofSeconds(1))
-                        .maxAttempts(100)
-                        .build())
+                .retryPolicy(FastRecovery.policy(Duration.ofSeconds(1), 100))
                 // a lease left by a killed process ends after 10 s rather than the default 2 min
-                .settings(OutboxSettings.builder()
-                        .pollInterval(Duration.ofMillis(200))
-                        .attemptTimeout(Duration.ofSeconds(2))
-                        .lease(Duration.ofSeconds(10))
-                        .build())
+                .settings(FastRecovery.settings())
                 .build();
         outbox.start();
         System.out.println("READY");

@@ -132,19 +132,8 @@ public final class ConsumerProcess implements AutoCloseable {
                 .retryPolicy(
                         handling == Handling.HOLD
                                 ? RetryPolicy.builder().firstDelay(firstDelay).build()
-                                : RetryPolicy.builder()
-                                        .firstDelay(firstDelay)
-                                        .interval(Duration.ofSeconds(1))
-                                        .maxAttempts(1_000)
-                                        .build())
-                .settings(
-                        handling == Handling.HOLD
-                                ? OutboxSettings.builder().build()
-                                : OutboxSettings.builder()
-                                        .pollInterval(Duration.ofMillis(200))
-                                        .attemptTimeout(Duration.ofSeconds(2))
-                                        .lease(Duration.ofSeconds(10))
-                                        .build())
+                                : FastRecovery.policy(firstDelay, 1_000))
+                .settings(handling == Handling.HOLD ? OutboxSettings.builder().build() : FastRecovery.settings())
                 .build();
         CountDownLatch never = new CountDownLatch(1);
         outbox.subscribe(args[4], args[5], OutboxTransportContract.OrderPaid.class, (payload, message) -> {
