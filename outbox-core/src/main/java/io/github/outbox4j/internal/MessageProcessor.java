@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one engine both sides share: takes rows that this instance holds (fresh after commit, or claimed by
- * the retry processor), makes the attempts the {@link RetryPolicy} allows now, and records every outcome of
- * the batch in one fenced write. A row that becomes FAILED is alerted once, by the instance whose write
- * landed.
+ * the retry processor), {@link #start starts} the attempts the {@link RetryPolicy} allows now, and {@link #record
+ * records} the outcomes of one or more such batches in one fenced write. A row that becomes FAILED is alerted
+ * once, by the instance whose write landed.
  *
  * <p>A row never attempted before gets the immediate attempts; a row already past them gets one attempt
  * per claim. Attempts run asynchronously, so a whole batch is in flight at once. Thread-safe.
@@ -115,23 +115,11 @@ public final class MessageProcessor {
             this.outcomes = outcomes;
         }
 
-        public int size() {
-            return batch.size();
-        }
-
         /** Completes when every attempt of the batch has ended, successful or not. */
         public CompletableFuture<Void> done() {
             return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
                     .handle((ignored, error) -> null);
         }
-    }
-
-    /**
-     * Attempts every message of {@code batch} and records the outcomes. Returns once they are written (or
-     * the write failed: the rows then keep their lease and come back to the retry processor).
-     */
-    public void process(List<StoredMessage> batch) {
-        record(List.of(start(batch)));
     }
 
     /** Starts the attempts of every message of {@code batch} and returns without waiting for them. */

@@ -58,7 +58,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row)); // the dispatcher, right after commit
+        process(processor, List.of(row)); // the dispatcher, right after commit
 
         StoredMessage afterImmediate = storage.published("m-1");
         assertThat(afterImmediate.status()).isEqualTo(MessageStatus.RETRYING);
@@ -107,7 +107,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-7", "order-7", T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row));
+        process(processor, List.of(row));
         for (int minute = 1; minute <= 10; minute++) {
             clock.set(T0.plus(Duration.ofMinutes(minute)));
             pollOnce(processor);
@@ -137,7 +137,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row));
+        process(processor, List.of(row));
 
         assertThat(storage.published("m-1").status()).isEqualTo(MessageStatus.SUCCEEDED);
         assertThat(storage.published("m-1").attempts()).isEqualTo(1);
@@ -152,7 +152,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row));
+        process(processor, List.of(row));
 
         StoredMessage failed = storage.published("m-1");
         assertThat(failed.status()).isEqualTo(MessageStatus.FAILED);
@@ -175,7 +175,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row));
+        process(processor, List.of(row));
 
         StoredMessage retrying = storage.published("m-1");
         assertThat(retrying.status()).isEqualTo(MessageStatus.RETRYING);
@@ -197,7 +197,7 @@ class MessageProcessorTest {
             return CompletableFuture.failedFuture(new IllegalStateException("broker down"));
         });
 
-        processor.process(claimed);
+        process(processor, claimed);
 
         StoredMessage row = storage.published("m-49");
         assertThat(row.status()).as("the other instance's claim stands").isEqualTo(MessageStatus.RETRYING);
@@ -217,7 +217,7 @@ class MessageProcessorTest {
             return CompletableFuture.completedFuture(null);
         });
 
-        processor.process(claimed);
+        process(processor, claimed);
 
         assertThat(storage.published("m-5").status()).isEqualTo(MessageStatus.RETRYING);
         assertThat(storage.published("m-5").nextAttemptAt()).isEqualTo(T0.plus(Duration.ofHours(2)));
@@ -230,7 +230,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row));
+        process(processor, List.of(row));
 
         StoredMessage retrying = storage.published("m-1");
         assertThat(retrying.status()).isEqualTo(MessageStatus.RETRYING);
@@ -263,7 +263,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        assertThatCode(() -> processor.process(List.of(row))).doesNotThrowAnyException();
+        assertThatCode(() -> process(processor, List.of(row))).doesNotThrowAnyException();
 
         assertThat(storage.completeSizes()).containsExactly(1);
         assertThat(storage.published("m-1")).isEqualTo(row);
@@ -295,7 +295,7 @@ class MessageProcessorTest {
                 .toList();
         batch.forEach(row -> storage.insertPublished(null, row));
 
-        processor.process(batch);
+        process(processor, batch);
 
         assertThat(storage.completeSizes()).containsExactly(5);
         assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED)).isEqualTo(4);
@@ -314,7 +314,7 @@ class MessageProcessorTest {
         StoredMessage row = TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay()));
         storage.insertPublished(null, row);
 
-        processor.process(List.of(row));
+        process(processor, List.of(row));
 
         assertThat(attempt.times()).hasSize(2);
         assertThat(storage.published("m-1").status()).isEqualTo(MessageStatus.FAILED);
@@ -322,11 +322,16 @@ class MessageProcessorTest {
     }
 
     /** What the retry processor does once: claims every due row at the clock's time and processes it. */
+    /** The whole cycle of one batch, as the engine runs it: start the attempts, then record their outcomes. */
+    private static void process(MessageProcessor processor, List<StoredMessage> batch) {
+        processor.record(List.of(processor.start(batch)));
+    }
+
     private int pollOnce(MessageProcessor processor) {
         Instant now = clock.instant();
         List<StoredMessage> due = storage.claimDue(PUBLISHED, now, now.plus(LEASE), 100);
         if (!due.isEmpty()) {
-            processor.process(due);
+            process(processor, due);
         }
         return due.size();
     }
