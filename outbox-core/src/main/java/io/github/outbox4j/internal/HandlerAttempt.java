@@ -108,8 +108,8 @@ public final class HandlerAttempt implements MessageProcessor.Attempt {
             // SUCCEEDED first, fenced by version: the row stays locked until the handler's transaction ends, so no
             // other worker can claim it meanwhile, and a row another worker claimed first is not handled here at
             // all. A handler that throws rolls this back with its own writes.
-            MessageOutcome succeeded =
-                    MessageOutcome.succeeded(row, attemptNumber, clock.instant().plus(succeededRetention));
+            MessageOutcome succeeded = MessageOutcome.succeeded(
+                    row, attemptNumber, MessageProcessor.expiry(clock.instant(), succeededRetention));
             if (storage.complete(connection, MessageKind.RECEIVED, List.of(succeeded))
                     .isEmpty()) {
                 throw new StaleClaimException("Message " + row.id() + " of group " + row.group()

@@ -12,6 +12,7 @@ import io.github.resilience4j.retry.RetryConfig;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -206,13 +207,13 @@ public final class MessageProcessor {
         int attempts = message.attempts() + made;
         Instant now = clock.instant();
         if (error == null) {
-            return MessageOutcome.succeeded(message, attempts, now.plus(succeededRetention));
+            return MessageOutcome.succeeded(message, attempts, expiry(now, succeededRetention));
         }
         String description = describe(error);
         if (error instanceof StaleClaimException) {
             // another worker owns the row now; this outcome is refused by the fencing, so there is nothing to report
             log.debug("{} message {}: {}", kind, message.id(), description);
-            return MessageOutcome.failed(message, attempts, now.plus(failedRetention), description);
+            return MessageOutcome.failed(message, attempts, expiry(now, failedRetention), description);
         }
         if (!isRetryable(error) || policy.isExhausted(attempts)) {
             log.warn(
@@ -222,7 +223,7 @@ public final class MessageProcessor {
                     message.topic(),
                     attempts,
                     description);
-            return MessageOutcome.failed(message, attempts, now.plus(failedRetention), description);
+            return MessageOutcome.failed(message, attempts, expiry(now, failedRetention), description);
         }
         Instant next = now.plus(policy.delayAfter(attempts));
         log.debug("{} message {} attempt {} failed, next at {}: {}", kind, message.id(), attempts, next, description);
@@ -253,6 +254,17 @@ public final class MessageProcessor {
         } else {
             observer.handlerFailed(message.topic(), message.group(), cause);
         }
+    }
+
+    /**
+     * When a final row may be deleted: {@code retention} after {@code now}, rounded up to the whole second. The
+     * outcomes of a batch then share one or two expiry times, so a storage can write equal outcomes with one
+     * statement.
+     */
+    static Instant expiry(Instant now, Duration retention) {
+        Instant exact = now.plus(retention);
+        Instant second = exact.truncatedTo(ChronoUnit.SECONDS);
+        return second.equals(exact) ? exact : second.plusSeconds(1);
     }
 
     /** A row taken over by another worker is not retried here: the other worker owns it now. */

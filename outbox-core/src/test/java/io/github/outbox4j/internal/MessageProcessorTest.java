@@ -145,6 +145,27 @@ class MessageProcessorTest {
     }
 
     @Test
+    void expiryTimesAreRoundedUpToTheSecondSoABatchSharesThem() {
+        attempt.answer(message -> CompletableFuture.completedFuture(null));
+        MessageProcessor processor = processor(POLICY, Duration.ofSeconds(5));
+        List<StoredMessage> rows = List.of(
+                TestRows.pending("m-1", null, T0, T0.plus(POLICY.firstDelay())),
+                TestRows.pending("m-2", null, T0, T0.plus(POLICY.firstDelay())));
+        rows.forEach(row -> storage.insertPublished(null, row));
+
+        clock.set(T0.plusMillis(1));
+        MessageProcessor.Attempts first = processor.start(List.of(rows.get(0)));
+        clock.set(T0.plusMillis(999));
+        MessageProcessor.Attempts second = processor.start(List.of(rows.get(1)));
+        processor.record(List.of(first, second));
+
+        Instant expected = T0.plusSeconds(1).plus(SUCCEEDED_RETENTION);
+        assertThat(storage.published("m-1").expiresAt()).isEqualTo(expected);
+        assertThat(storage.published("m-2").expiresAt()).isEqualTo(expected);
+        assertThat(MessageProcessor.expiry(T0, SUCCEEDED_RETENTION)).isEqualTo(T0.plus(SUCCEEDED_RETENTION));
+    }
+
+    @Test
     void nonRetryableErrorFailsTheRowAfterOneAttempt() {
         attempt.answer(message -> CompletableFuture.failedFuture(
                 new OutboxSerializationException("Cannot read the message body as OrderPaid", null)));
