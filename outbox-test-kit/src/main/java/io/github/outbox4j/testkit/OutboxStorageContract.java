@@ -531,6 +531,40 @@ public abstract class OutboxStorageContract {
 
     @ParameterizedTest
     @EnumSource(MessageKind.class)
+    void outcomesWithTheSameValuesAreEachWrittenToTheirOwnRow(MessageKind kind) {
+        for (int i = 0; i < 5; i++) {
+            insert(kind, message(kind, clock.instant()));
+        }
+        List<StoredMessage> claimed =
+                storage.claimDue(kind, clock.instant(), clock.instant().plus(LEASE), 10);
+        assertThat(claimed).hasSize(5);
+        Instant expiry = clock.instant().plus(Duration.ofHours(24));
+        Instant next = clock.instant().plus(Duration.ofMinutes(4));
+        List<MessageOutcome> outcomes = List.of(
+                MessageOutcome.succeeded(claimed.get(0), 1, expiry),
+                MessageOutcome.retrying(claimed.get(1), 3, next, "down"),
+                MessageOutcome.succeeded(claimed.get(2), 1, expiry),
+                MessageOutcome.retrying(claimed.get(3), 3, next, "down"),
+                MessageOutcome.succeeded(claimed.get(4), 1, expiry));
+
+        assertThat(storage.complete(kind, outcomes)).containsExactlyElementsOf(outcomes);
+
+        for (MessageOutcome outcome : outcomes) {
+            StoredMessage row =
+                    storage.find(kind, outcome.id(), outcome.group()).orElseThrow();
+            assertThat(state(row))
+                    .containsExactly(
+                            outcome.status(),
+                            outcome.attempts(),
+                            outcome.nextAttemptAt(),
+                            outcome.expiresAt(),
+                            outcome.lastError());
+            assertThat(row.version()).isGreaterThan(outcome.expectedVersion());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(MessageKind.class)
     void aSuccessClearsTheErrorAndTheDueTime(MessageKind kind) {
         StoredMessage row = message(kind, clock.instant());
         insert(kind, row);

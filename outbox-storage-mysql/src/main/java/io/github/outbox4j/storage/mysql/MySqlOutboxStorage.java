@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
@@ -21,6 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -89,24 +91,63 @@ public final class MySqlOutboxStorage extends JdbcOutboxStorage {
     }
 
     /**
-     * The outcome update for {@code rows} rows: a derived table of one SELECT per outcome, joined to the table by
-     * key and version. MySQL has no RETURNING for UPDATE, so the rows are locked and their versions read first.
+     * The outcome update for {@code rows} rows that get the same values and expect the same version: one statement
+     * with their keys, as cheap for InnoDB as the lease update. A batch's outcomes need only a few of them: most are
+     * the same success, and the engine keeps expiry times to the second.
      */
-    static String completeAllSql(String table, boolean received, int rows) {
-        String first = "SELECT ? AS id, " + (received ? "? AS group_name, " : "")
-                + "CAST(? AS SIGNED) AS version, ? AS status, CAST(? AS SIGNED) AS attempts,"
-                + " CAST(? AS DATETIME(6)) AS next_attempt_at, CAST(? AS DATETIME(6)) AS expires_at, ? AS last_error";
-        String next = " UNION ALL SELECT ?, " + (received ? "?, " : "")
-                + "CAST(? AS SIGNED), ?, CAST(? AS SIGNED), CAST(? AS DATETIME(6)), CAST(? AS DATETIME(6)), ?";
-        return "UPDATE " + table + " AS t JOIN (" + first + next.repeat(rows - 1) + ") AS o"
-                + " ON t.id = o.id" + (received ? " AND t.group_name = o.group_name" : "")
-                + " AND t.version = o.version"
-                + " SET t.status = o.status, t.attempts = o.attempts, t.next_attempt_at = o.next_attempt_at,"
-                + " t.expires_at = o.expires_at, t.last_error = o.last_error, t.version = t.version + 1";
+    static String completeSameSql(String table, boolean received, int rows) {
+        return "UPDATE " + table + " SET status = ?, attempts = ?, next_attempt_at = ?, expires_at = ?,"
+                + " last_error = ?, version = version + 1 WHERE version = ? AND "
+                + (received ? "group_name = ? AND " : "") + "id IN ("
+                + String.join(", ", Collections.nCopies(rows, "?")) + ")";
     }
 
+    /** What an outcome writes and the version it expects; such outcomes are written by one statement. */
+    private record Values(
+            String status,
+            int attempts,
+            Instant nextAttemptAt,
+            Instant expiresAt,
+            String lastError,
+            int expectedVersion,
+            String group) {
+        static Values of(MessageOutcome outcome, boolean received) {
+            return new Values(
+                    outcome.status().name(),
+                    outcome.attempts(),
+                    outcome.nextAttemptAt(),
+                    outcome.expiresAt(),
+                    truncate(outcome.lastError()),
+                    outcome.expectedVersion(),
+                    received ? outcome.group() : null);
+        }
+    }
+
+    /**
+     * Writes the outcomes whose rows still have the version they expect. MySQL has no RETURNING for UPDATE, and a
+     * row count does not tell which rows of a statement were fenced off, so: first every outcome is written as if
+     * none was (the usual case); if a statement finds fewer rows than it names, that is undone, the rows are locked
+     * and their versions read, and only the outcomes that still apply are written.
+     */
     @Override
     protected List<MessageOutcome> writeAll(
+            Connection connection, String table, boolean received, List<MessageOutcome> outcomes) throws SQLException {
+        Savepoint beforeWrite = connection.setSavepoint();
+        if (writeGrouped(connection, table, received, outcomes)) {
+            return outcomes;
+        }
+        connection.rollback(beforeWrite);
+        List<MessageOutcome> current = stillCurrent(connection, table, received, outcomes);
+        if (!writeGrouped(connection, table, received, current)) {
+            // cannot happen while the rows stay locked; if it does, roll back rather than report a wrong set
+            throw new SQLException("Could not record " + current.size() + " outcomes in " + table
+                    + " although their rows were locked with the versions the outcomes expect");
+        }
+        return current;
+    }
+
+    /** Locks the outcomes' rows until commit and returns the outcomes whose row has the version they expect. */
+    private List<MessageOutcome> stillCurrent(
             Connection connection, String table, boolean received, List<MessageOutcome> outcomes) throws SQLException {
         Map<String, Integer> versions = new HashMap<>(outcomes.size() * 2);
         try (PreparedStatement lock = connection.prepareStatement(lockVersionsSql(table, received, outcomes.size()))) {
@@ -124,36 +165,48 @@ public final class MySqlOutboxStorage extends JdbcOutboxStorage {
                 }
             }
         }
-        // locked until commit: an outcome whose row has the version it expects is the one written
-        List<MessageOutcome> current = outcomes.stream()
+        return outcomes.stream()
                 .filter(outcome -> Integer.valueOf(outcome.expectedVersion())
                         .equals(versions.get(key(outcome.id(), received ? outcome.group() : null))))
                 .toList();
-        if (current.isEmpty()) {
-            return current;
+    }
+
+    /** Writes {@code outcomes}, one statement per set of equal values; returns whether each found its row. */
+    private boolean writeGrouped(Connection connection, String table, boolean received, List<MessageOutcome> outcomes)
+            throws SQLException {
+        Map<Values, List<String>> idsByValues = new LinkedHashMap<>();
+        for (MessageOutcome outcome : outcomes) {
+            idsByValues
+                    .computeIfAbsent(Values.of(outcome, received), values -> new ArrayList<>())
+                    .add(outcome.id());
         }
-        try (PreparedStatement update = connection.prepareStatement(completeAllSql(table, received, current.size()))) {
+        for (Map.Entry<Values, List<String>> entry : idsByValues.entrySet()) {
+            if (writeSame(connection, table, received, entry.getKey(), entry.getValue())
+                    != entry.getValue().size()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int writeSame(Connection connection, String table, boolean received, Values values, List<String> ids)
+            throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(completeSameSql(table, received, ids.size()))) {
             int i = 1;
-            for (MessageOutcome outcome : current) {
-                update.setString(i++, outcome.id());
-                if (received) {
-                    update.setString(i++, outcome.group());
-                }
-                update.setInt(i++, outcome.expectedVersion());
-                update.setString(i++, outcome.status().name());
-                update.setInt(i++, outcome.attempts());
-                setInstant(update, i++, outcome.nextAttemptAt());
-                setInstant(update, i++, outcome.expiresAt());
-                update.setString(i++, truncate(outcome.lastError()));
+            update.setString(i++, values.status());
+            update.setInt(i++, values.attempts());
+            setInstant(update, i++, values.nextAttemptAt());
+            setInstant(update, i++, values.expiresAt());
+            update.setString(i++, values.lastError());
+            update.setInt(i++, values.expectedVersion());
+            if (received) {
+                update.setString(i++, values.group());
             }
-            int written = update.executeUpdate();
-            if (written != current.size()) {
-                // cannot happen while the rows stay locked; if it does, roll back rather than report a wrong set
-                throw new SQLException("Recorded " + written + " of " + current.size() + " outcomes in " + table
-                        + " although their rows were locked");
+            for (String id : ids) {
+                update.setString(i++, id);
             }
+            return update.executeUpdate();
         }
-        return current;
     }
 
     private static String key(String id, String group) {
