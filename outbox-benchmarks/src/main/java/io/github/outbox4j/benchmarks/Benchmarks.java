@@ -198,6 +198,18 @@ public final class Benchmarks {
                 " ms",
                 results,
                 r -> r.observedSent().p99());
+        figure(
+                stack,
+                "OutboxObserver.handled (inbox insert -> handler commit) p50",
+                " ms",
+                results,
+                r -> r.observedHandled().p50());
+        figure(
+                stack,
+                "OutboxObserver.handled (inbox insert -> handler commit) p99",
+                " ms",
+                results,
+                r -> r.observedHandled().p99());
     }
 
     private void drain() {

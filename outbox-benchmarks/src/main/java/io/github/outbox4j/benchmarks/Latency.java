@@ -45,6 +45,7 @@ final class Latency {
             Percentiles handlerFromCommit,
             Percentiles handlerFromIntended,
             Percentiles observedSent,
+            Percentiles observedHandled,
             double achievedRate,
             String storageTime) {
 
@@ -53,13 +54,16 @@ final class Latency {
                     Locale.ROOT,
                     "achieved %.0f tx/s%n      ack from commit      %s%n      ack from schedule    %s%n"
                             + "      handler from commit  %s%n      handler from schedule %s%n"
-                            + "      OutboxObserver.sent (insert -> ack) %s%n      engine's storage calls: %s",
+                            + "      OutboxObserver.sent (insert -> ack) %s%n"
+                            + "      OutboxObserver.handled (inbox insert -> handler commit) %s%n"
+                            + "      engine's storage calls: %s",
                     achievedRate,
                     ackFromCommit,
                     ackFromIntended,
                     handlerFromCommit,
                     handlerFromIntended,
                     observedSent,
+                    observedHandled,
                     storageTime);
         }
     }
@@ -123,6 +127,7 @@ final class Latency {
                         Percentiles.of(probe.handlerFromCommit),
                         Percentiles.of(probe.handlerFromIntended),
                         Percentiles.of(probe.observedSent),
+                        Percentiles.of(probe.observedHandled),
                         Math.min(achieved, config.latencyRate()),
                         storage.describe());
             }

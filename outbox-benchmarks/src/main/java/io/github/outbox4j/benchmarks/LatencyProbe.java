@@ -14,7 +14,7 @@ import org.HdrHistogram.Histogram;
  * time the open-loop schedule meant the transaction to start (carried in the {@value #INTENDED} header, so a
  * publisher that falls behind its schedule shows as latency: no coordinated omission) and the moment the commit
  * returned (kept here by message id). Also what the engine itself reports to its {@link OutboxObserver}: the time
- * from the outbox insert to the acknowledgment. Thread-safe.
+ * from the outbox insert to the acknowledgment, and from the inbox insert to the handler's commit. Thread-safe.
  */
 final class LatencyProbe implements OutboxObserver {
     static final String INTENDED = "bench-intended-nanos";
@@ -25,6 +25,7 @@ final class LatencyProbe implements OutboxObserver {
     final Histogram handlerFromIntended = histogram();
     final Histogram handlerFromCommit = histogram();
     final Histogram observedSent = histogram();
+    final Histogram observedHandled = histogram();
 
     private final Map<String, Long> commitNanos = new ConcurrentHashMap<>();
     private final LongAdder acknowledged = new LongAdder();
@@ -78,6 +79,13 @@ final class LatencyProbe implements OutboxObserver {
     public void sent(String topic, Duration sinceAdded) {
         if (measureFrom != Long.MAX_VALUE) {
             record(observedSent, sinceAdded.toNanos());
+        }
+    }
+
+    @Override
+    public void handled(String topic, String group, Duration sinceReceived) {
+        if (measureFrom != Long.MAX_VALUE) {
+            record(observedHandled, sinceReceived.toNanos());
         }
     }
 
