@@ -124,6 +124,11 @@ final class TimedStorage implements OutboxStorage {
     }
 
     @Override
+    public long countFailed(MessageKind kind) {
+        return delegate.countFailed(kind);
+    }
+
+    @Override
     public long countPending(MessageKind kind) {
         return delegate.countPending(kind);
     }

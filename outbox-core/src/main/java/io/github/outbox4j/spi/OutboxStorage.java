@@ -90,6 +90,14 @@ public interface OutboxStorage {
         throw new UnsupportedOperationException(getClass().getName() + " does not count rows");
     }
 
+    /**
+     * How many rows are FAILED, waiting for a person. Served by an index of the FAILED rows where the database has
+     * partial indexes (PostgreSQL), so that a health check does not read the SUCCEEDED rows kept for the retention.
+     */
+    default long countFailed(MessageKind kind) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not count rows");
+    }
+
     /** How many rows still have an attempt ahead (PENDING and RETRYING). Served by the polling index. */
     default long countPending(MessageKind kind) {
         throw new UnsupportedOperationException(getClass().getName() + " does not count rows");

@@ -701,6 +701,7 @@ public abstract class OutboxStorageContract {
                         Map.entry(MessageStatus.SUCCEEDED, 1L),
                         Map.entry(MessageStatus.FAILED, 1L));
         assertThat(storage.countPending(kind)).isEqualTo(2);
+        assertThat(storage.countFailed(kind)).isEqualTo(1);
         assertThat(storage.oldestPending(kind)).contains(due.addedAt());
 
         assertThat(storage.browse(kind, MessageStatus.FAILED, null, 0, 10)).containsExactly(failed);
@@ -733,6 +734,7 @@ public abstract class OutboxStorageContract {
     void anEmptyTableHasNoOldestPendingRow(MessageKind kind) {
         assertThat(storage.oldestPending(kind)).isEmpty();
         assertThat(storage.countPending(kind)).isZero();
+        assertThat(storage.countFailed(kind)).isZero();
         assertThat(storage.countByStatus(kind)).isEmpty();
     }
 

@@ -77,6 +77,14 @@ class FakeOutboxStorage implements OutboxStorage {
     }
 
     @Override
+    public long countFailed(MessageKind kind) {
+        failIfAsked();
+        return rows(kind).stream()
+                .filter(row -> row.status() == MessageStatus.FAILED)
+                .count();
+    }
+
+    @Override
     public long countPending(MessageKind kind) {
         failIfAsked();
         return rows(kind).stream().filter(row -> !row.status().isFinal()).count();

@@ -35,6 +35,11 @@ CREATE INDEX IF NOT EXISTS msg_published_due_idx
 CREATE INDEX IF NOT EXISTS msg_published_expiry_idx
     ON msg_published (expires_at) WHERE expires_at IS NOT NULL;
 
+-- Serves the health check's count of FAILED rows and the browsing of them, newest first, without reading the
+-- SUCCEEDED rows kept for the retention. Rows enter it only when they fail.
+CREATE INDEX IF NOT EXISTS msg_published_failed_idx
+    ON msg_published (added_at) WHERE status = 'FAILED';
+
 CREATE TABLE IF NOT EXISTS msg_received (
     id              varchar(128) NOT NULL,
     group_name      varchar(200) NOT NULL,
@@ -61,3 +66,7 @@ CREATE INDEX IF NOT EXISTS msg_received_due_idx
 -- Serves the cleanup: WHERE expires_at < ? LIMIT ?.
 CREATE INDEX IF NOT EXISTS msg_received_expiry_idx
     ON msg_received (expires_at) WHERE expires_at IS NOT NULL;
+
+-- Serves the health check's count of FAILED rows and the browsing of them.
+CREATE INDEX IF NOT EXISTS msg_received_failed_idx
+    ON msg_received (added_at) WHERE status = 'FAILED';

@@ -74,7 +74,7 @@ class PostgresSchemaIT {
     }
 
     @Test
-    void theClaimAndThePurgeCanUseTheirPartialIndexes() throws SQLException {
+    void theClaimThePurgeAndTheFailedRowsCanUseTheirPartialIndexes() throws SQLException {
         String published = tables.publishedTable();
         String received = tables.receivedTable();
 
@@ -85,6 +85,13 @@ class PostgresSchemaIT {
         PostgresOutboxStorage storage = new PostgresOutboxStorage(dataSource, tables.options());
         assertThat(plan(storage.purgeSql(published), 2)).contains(published + "_expiry_idx");
         assertThat(plan(storage.purgeSql(received), 2)).contains(received + "_expiry_idx");
+        // the statements of JdbcOutboxStorage.countFailed and of browse(kind, FAILED, null, offset, limit)
+        assertThat(plan("SELECT count(*) FROM " + published + " WHERE status = 'FAILED'", 0))
+                .contains(published + "_failed_idx");
+        assertThat(plan("SELECT count(*) FROM " + received + " WHERE status = 'FAILED'", 0))
+                .contains(received + "_failed_idx");
+        assertThat(plan("SELECT id FROM " + published + " WHERE 1 = 1 AND status = 'FAILED' ORDER BY added_at DESC", 0))
+                .contains(published + "_failed_idx");
     }
 
     @Test
