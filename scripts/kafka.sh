@@ -14,6 +14,8 @@
 #   KAFKA_CONTROLLER_PORT  KRaft controller port on 127.0.0.1 (default 9093)
 #   KAFKA_HOME_DIR         where config, data, log and pid file live (default ${TMPDIR:-/tmp}/outbox4j-kafka-$KAFKA_PORT)
 #   KAFKA_HEAP_OPTS        JVM heap options (default -Xms128m -Xmx512m)
+#   KAFKA_JVM_PERFORMANCE_OPTS  GC and JIT options (default -XX:+UseSerialGC -XX:TieredStopAtLevel=1: starts fast and
+#                          takes little CPU beside a build; a benchmark wants -XX:+UseG1GC, see docs/performance.md)
 #   OUTBOX_KAFKA_LIBS      directory of the broker's jars (default outbox-kafka-test-broker/target/kafka-libs)
 #   JAVA_HOME              the JDK to run it with (default: java on the PATH)
 #
@@ -26,6 +28,7 @@ CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 HOME_DIR=${KAFKA_HOME_DIR:-${TMPDIR:-/tmp}/outbox4j-kafka-$PORT}
 LIBS=${OUTBOX_KAFKA_LIBS:-$ROOT/outbox-kafka-test-broker/target/kafka-libs}
 HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+PERFORMANCE_OPTS=${KAFKA_JVM_PERFORMANCE_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 PID_FILE=$HOME_DIR/kafka.pid
 LOG_FILE=$HOME_DIR/kafka.log
@@ -103,9 +106,8 @@ PROPERTIES
 }
 
 java_opts() {
-  # shellcheck disable=SC2206 # KAFKA_HEAP_OPTS is a list of options
-  # serial GC and C1 only: starts faster and takes less CPU on a small machine that also runs the build
-  JAVA_OPTS=($HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
+  # shellcheck disable=SC2206 # KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS are lists of options
+  JAVA_OPTS=($HEAP_OPTS $PERFORMANCE_OPTS -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=file:$HOME_DIR/log4j2.properties" -cp "$LIBS/*")
 }
 
