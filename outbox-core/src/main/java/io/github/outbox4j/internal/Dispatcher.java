@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * and takes its next batch at once. A recorder awaits the acknowledgments and writes the outcomes of the batches
  * handed over within a few milliseconds in one statement. So a message committed while an outcome write runs is
  * sent without waiting for it, and under load the outcomes of many batches coalesce into few writes. The lanes
- * together may have {@link #RECORDER_BATCHES_PER_LANE} batches per lane sent and not yet recorded; beyond that a
- * lane waits for the recorders.
+ * together may have {@link #RECORDER_BATCHES_PER_LANE} full batches' worth of messages per lane sent and not yet
+ * recorded; beyond that a lane waits for the recorders. The limit counts messages, not batches: at a moderate rate a
+ * lane sends many small batches, which must not use it up while little is in memory.
  *
  * <p>When a lane is full the message is simply not queued: its row is already committed and due for the
  * retry processor at its first-delay time, so nothing is lost and the publisher never waits or fails.
@@ -36,7 +37,10 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final Duration OVERFLOW_LOG_INTERVAL = Duration.ofMinutes(1);
-    /** Batches sent and not yet recorded, per lane: bounds the messages in memory and an outcome write's size. */
+    /**
+     * Full batches' worth of messages sent and not yet recorded, per lane: bounds the messages in memory and an
+     * outcome write's size.
+     */
     static final int RECORDER_BATCHES_PER_LANE = 4;
     /**
      * How long a recorder waits for more batches before a write: at a steady rate it turns a write per message or
@@ -48,7 +52,7 @@ public final class Dispatcher implements AutoCloseable {
     private final List<BlockingQueue<StoredMessage>> lanes = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final BlockingQueue<MessageProcessor.Attempts> sent = new LinkedBlockingQueue<>();
-    /** One permit per batch a lane may have sent and not yet recorded. */
+    /** One permit per message the lanes may have sent and not yet recorded. */
     private final Semaphore unrecorded;
 
     private final List<Thread> recorders = new ArrayList<>();
@@ -71,7 +75,7 @@ public final class Dispatcher implements AutoCloseable {
             lanes.add(lane);
             threads.add(threadFactory.newThread(() -> drain(lane)));
         }
-        this.unrecorded = new Semaphore(laneCount * RECORDER_BATCHES_PER_LANE);
+        this.unrecorded = new Semaphore(laneCount * RECORDER_BATCHES_PER_LANE * batchSize);
         NamedThreadFactory recorderFactory = new NamedThreadFactory("dispatcher-recorder");
         for (int i = 0; i < laneCount; i++) {
             // one write at a time per recorder: several, so that a slow write does not hold up every lane
@@ -153,11 +157,11 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Sends {@code batch} and hands it to the recorders; waits first while this lane's limit is reached. */
     private void handOver(List<StoredMessage> batch) throws InterruptedException {
-        unrecorded.acquire();
+        unrecorded.acquire(batch.size());
         try {
             sent.add(processor.start(batch));
         } catch (RuntimeException | Error e) {
-            unrecorded.release();
+            unrecorded.release(batch.size());
             throw e;
         }
     }
@@ -184,7 +188,7 @@ public final class Dispatcher implements AutoCloseable {
                         batches.size(),
                         e);
             } finally {
-                unrecorded.release(batches.size());
+                unrecorded.release(messages(batches));
                 batches.clear();
             }
         }
@@ -197,8 +201,8 @@ public final class Dispatcher implements AutoCloseable {
     private void lingerForMore(List<MessageProcessor.Attempts> batches) throws InterruptedException {
         long deadline = System.nanoTime() + RECORDER_LINGER.toNanos();
         long remaining;
-        // with every permit taken, the lanes wait for this write: nothing more can come
-        while (unrecorded.availablePermits() > 0 && (remaining = deadline - System.nanoTime()) > 0) {
+        // a lane waiting for permits waits for this write: nothing more can come from it
+        while (!unrecorded.hasQueuedThreads() && (remaining = deadline - System.nanoTime()) > 0) {
             MessageProcessor.Attempts next = sent.poll(remaining, TimeUnit.NANOSECONDS);
             if (next == null) {
                 return;
@@ -206,6 +210,10 @@ public final class Dispatcher implements AutoCloseable {
             batches.add(next);
             sent.drainTo(batches);
         }
+    }
+
+    private static int messages(List<MessageProcessor.Attempts> batches) {
+        return batches.stream().mapToInt(MessageProcessor.Attempts::size).sum();
     }
 
     /** Past its first delay; with a first delay of zero, the dispatcher and the retry processor both may send. */

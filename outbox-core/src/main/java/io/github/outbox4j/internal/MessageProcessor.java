@@ -116,6 +116,11 @@ public final class MessageProcessor {
             this.outcomes = outcomes;
         }
 
+        /** The number of messages in the batch. */
+        public int size() {
+            return batch.size();
+        }
+
         /** Completes when every attempt of the batch has ended, successful or not. */
         public CompletableFuture<Void> done() {
             return CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))

@@ -105,7 +105,7 @@ class DispatcherTest {
     }
 
     @Test
-    void aLaneWaitsWhenItHasItsLimitOfBatchesSentAndNotRecorded() {
+    void aLaneWaitsWhenItHasItsLimitOfMessagesSentAndNotRecorded() {
         storage.holdCompletesUntil(new CompletableFuture<>()); // the database hangs
         Dispatcher dispatcher = dispatcher(1, 1_000, 10);
         committedRows(100, null).forEach(dispatcher::offer);
@@ -116,6 +116,25 @@ class DispatcherTest {
         await().atMost(Duration.ofSeconds(10))
                 .during(Duration.ofMillis(300))
                 .untilAsserted(() -> assertThat(sent).hasSize(limit));
+    }
+
+    @Test
+    void smallBatchesDoNotUseUpTheLimitBeforeItsMessagesDo() {
+        storage.holdCompletesUntil(new CompletableFuture<>()); // the database hangs
+        Dispatcher dispatcher = dispatcher(1, 1_000, 10);
+        List<StoredMessage> rows = committedRows(50, null);
+        dispatcher.start();
+
+        // one message at a time: each is a batch of one, as at a low rate
+        int limit = 10 * Dispatcher.RECORDER_BATCHES_PER_LANE;
+        for (int i = 0; i < limit; i++) {
+            dispatcher.offer(rows.get(i));
+            int sends = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == sends);
+        }
+        rows.subList(limit, 50).forEach(dispatcher::offer);
+
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> sent.size() == limit);
     }
 
     @Test
