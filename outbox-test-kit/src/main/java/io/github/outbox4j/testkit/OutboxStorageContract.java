@@ -490,12 +490,7 @@ public abstract class OutboxStorageContract {
     @ParameterizedTest
     @EnumSource(MessageKind.class)
     void aBatchOfOutcomesIsWrittenRowByRowExactly(MessageKind kind) {
-        for (int i = 0; i < 4; i++) {
-            insert(kind, message(kind, clock.instant()));
-        }
-        List<StoredMessage> claimed =
-                storage.claimDue(kind, clock.instant(), clock.instant().plus(LEASE), 10);
-        assertThat(claimed).hasSize(4);
+        List<StoredMessage> claimed = insertAndClaim(kind, 4);
         Instant base = clock.instant().plusNanos(123_456_000); // microseconds, as the columns keep them
         MessageOutcome success = MessageOutcome.succeeded(claimed.get(0), 1, base.plus(Duration.ofHours(24)));
         MessageOutcome retry = MessageOutcome.retrying(claimed.get(1), 3, base.plus(Duration.ofMinutes(4)), "down");
@@ -532,12 +527,7 @@ public abstract class OutboxStorageContract {
     @ParameterizedTest
     @EnumSource(MessageKind.class)
     void outcomesWithTheSameValuesAreEachWrittenToTheirOwnRow(MessageKind kind) {
-        for (int i = 0; i < 5; i++) {
-            insert(kind, message(kind, clock.instant()));
-        }
-        List<StoredMessage> claimed =
-                storage.claimDue(kind, clock.instant(), clock.instant().plus(LEASE), 10);
-        assertThat(claimed).hasSize(5);
+        List<StoredMessage> claimed = insertAndClaim(kind, 5);
         Instant expiry = clock.instant().plus(Duration.ofHours(24));
         Instant next = clock.instant().plus(Duration.ofMinutes(4));
         List<MessageOutcome> outcomes = List.of(
@@ -857,6 +847,17 @@ public abstract class OutboxStorageContract {
 
     private static String group(MessageKind kind) {
         return kind == RECEIVED ? GROUP : null;
+    }
+
+    /** Inserts {@code count} messages due now and claims them all. */
+    private List<StoredMessage> insertAndClaim(MessageKind kind, int count) {
+        for (int i = 0; i < count; i++) {
+            insert(kind, message(kind, clock.instant()));
+        }
+        List<StoredMessage> claimed =
+                storage.claimDue(kind, clock.instant(), clock.instant().plus(LEASE), count + 5);
+        assertThat(claimed).hasSize(count);
+        return claimed;
     }
 
     private void insert(MessageKind kind, StoredMessage... messages) {
