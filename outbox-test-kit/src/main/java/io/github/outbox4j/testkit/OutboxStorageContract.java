@@ -20,6 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,6 +58,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * }
  * }</pre>
  *
+ * <p>It also supplies {@link #failingUpdates}: a trigger through which the database fails updates of a table, as
+ * it fails the transaction of a deadlock victim.
+ *
  * <p>Every test works on tables of its own ({@link TestTables}), created through the storage's
  * {@link OutboxStorage#initialize()} and dropped afterwards, so the suite can share a database with other
  * runs. All times are passed in explicitly from a {@link MutableClock}; none is read from the database. A
@@ -79,6 +83,16 @@ public abstract class OutboxStorageContract {
 
     /** A new storage of the implementation under test on {@code dataSource} with {@code options}. */
     protected abstract OutboxStorage createStorage(DataSource dataSource, StorageOptions options);
+
+    /**
+     * Statements making the database fail the next {@code times} UPDATE statements on {@code table} with SQLState
+     * {@code sqlState}, counted outside any transaction so that the failures' rollbacks do not undo the count; and
+     * the statements removing what they created.
+     */
+    protected abstract FailingUpdates failingUpdates(String table, int times, String sqlState);
+
+    /** The statements of {@link #failingUpdates}, each run on its own, in order. */
+    public record FailingUpdates(List<String> install, List<String> remove) {}
 
     @BeforeEach
     void createTables() {
@@ -435,6 +449,46 @@ public abstract class OutboxStorageContract {
         assertThat(storage.complete(kind, List.of(current)))
                 .as("an outcome changes the version too: the same outcome cannot be written twice")
                 .isEmpty();
+    }
+
+    @Test
+    void aClaimRolledBackAsADeadlockVictimIsMadeAgainUpToThreeTimes() {
+        StoredMessage row = message(PUBLISHED, clock.instant());
+        insert(PUBLISHED, row);
+        Instant now = clock.instant();
+
+        try (FailuresInstalled failures = new FailuresInstalled(failingUpdates(table(PUBLISHED), 4, "40001"))) {
+            assertThatThrownBy(() -> storage.claimDue(PUBLISHED, now, now.plus(LEASE), 10))
+                    .as("rolled back three times in a row")
+                    .isInstanceOf(OutboxException.class)
+                    .hasRootCauseInstanceOf(SQLException.class)
+                    .hasMessageContaining(table(PUBLISHED));
+            assertThat(storage.find(PUBLISHED, row.id(), null))
+                    .as("no claim landed")
+                    .contains(row);
+
+            StoredMessage claimed = single(storage.claimDue(PUBLISHED, now, now.plus(LEASE), 10));
+            assertThat(claimed.id()).as("rolled back once, then made again").isEqualTo(row.id());
+            assertThat(claimed.nextAttemptAt()).isEqualTo(now.plus(LEASE));
+        }
+    }
+
+    @Test
+    void aClaimFailingForAnotherReasonIsNotMadeAgain() {
+        StoredMessage row = message(PUBLISHED, clock.instant());
+        insert(PUBLISHED, row);
+        Instant now = clock.instant();
+
+        try (FailuresInstalled failures = new FailuresInstalled(failingUpdates(table(PUBLISHED), 1, "45000"))) {
+            assertThatThrownBy(() -> storage.claimDue(PUBLISHED, now, now.plus(LEASE), 10))
+                    .isInstanceOf(OutboxException.class);
+            assertThat(storage.find(PUBLISHED, row.id(), null)).contains(row);
+
+            assertThat(single(storage.claimDue(PUBLISHED, now, now.plus(LEASE), 10))
+                            .id())
+                    .as("the next claim")
+                    .isEqualTo(row.id());
+        }
     }
 
     // --- outcomes ----------------------------------------------------------------------------------------
@@ -929,6 +983,34 @@ public abstract class OutboxStorageContract {
                 }
             }
             return false;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Installed {@link FailingUpdates}; closing removes them. */
+    private final class FailuresInstalled implements AutoCloseable {
+        private final FailingUpdates failures;
+
+        FailuresInstalled(FailingUpdates failures) {
+            this.failures = failures;
+            executeEach(failures.install());
+        }
+
+        @Override
+        public void close() {
+            executeEach(failures.remove());
+        }
+    }
+
+    private void executeEach(List<String> statements) {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(true);
+            try (Statement statement = connection.createStatement()) {
+                for (String sql : statements) {
+                    statement.execute(sql);
+                }
+            }
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
