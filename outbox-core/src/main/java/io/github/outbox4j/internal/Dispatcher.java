@@ -25,10 +25,14 @@ import org.slf4j.LoggerFactory;
  * <p>A lane only sends: it hands each batch, its sends under way, to the recorders (as many threads as lanes)
  * and takes its next batch at once. A recorder awaits the acknowledgments and writes the outcomes of the batches
  * handed over within a few milliseconds in one statement. So a message committed while an outcome write runs is
- * sent without waiting for it, and under load the outcomes of many batches coalesce into few writes. The lanes
- * together may have {@link #RECORDER_BATCHES_PER_LANE} full batches' worth of messages per lane sent and not yet
- * recorded; beyond that a lane waits for the recorders. The limit counts messages, not batches: at a moderate rate a
- * lane sends many small batches, which must not use it up while little is in memory.
+ * sent without waiting for it, and under load the outcomes of many batches coalesce into few writes.
+ *
+ * <p>Two limits keep memory bounded, both counting messages, not batches (at a moderate rate a lane sends many
+ * small batches, which must not use a limit up while little is in memory). The lanes together may have {@link
+ * #SENDING_BATCHES_PER_LANE} full batches' worth of messages per lane waiting for the broker's acknowledgment,
+ * payloads included. An acknowledged message is let go of, and only its outcome waits for the recorders: as many
+ * outcomes as the queues hold messages, at least as many as may be sending. So when the database stalls, the lanes
+ * go on sending for as long as those small outcomes fit, rather than leaving the queues to fill up and overflow.
  *
  * <p>When a lane is full the message is simply not queued: its row is already committed and due for the
  * retry processor at its first-delay time, so nothing is lost and the publisher never waits or fails.
@@ -37,11 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final Duration OVERFLOW_LOG_INTERVAL = Duration.ofMinutes(1);
-    /**
-     * Full batches' worth of messages sent and not yet recorded, per lane: bounds the messages in memory and an
-     * outcome write's size.
-     */
-    static final int RECORDER_BATCHES_PER_LANE = 4;
+    /** Full batches' worth of messages sent and not yet acknowledged, per lane: bounds the payloads in memory. */
+    static final int SENDING_BATCHES_PER_LANE = 4;
     /**
      * How long a recorder waits for more batches before a write: at a steady rate it turns a write per message or
      * two into one per this interval, which leaves the database to the business transactions.
@@ -52,7 +53,9 @@ public final class Dispatcher implements AutoCloseable {
     private final List<BlockingQueue<StoredMessage>> lanes = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final BlockingQueue<MessageProcessor.Attempts> sent = new LinkedBlockingQueue<>();
-    /** One permit per message the lanes may have sent and not yet recorded. */
+    /** One permit per message the lanes may have sent and not yet seen acknowledged. */
+    private final Semaphore sending;
+    /** One permit per message the lanes may have sent and not yet seen recorded. */
     private final Semaphore unrecorded;
 
     private final List<Thread> recorders = new ArrayList<>();
@@ -75,7 +78,9 @@ public final class Dispatcher implements AutoCloseable {
             lanes.add(lane);
             threads.add(threadFactory.newThread(() -> drain(lane)));
         }
-        this.unrecorded = new Semaphore(laneCount * RECORDER_BATCHES_PER_LANE * batchSize);
+        int sendingLimit = laneCount * SENDING_BATCHES_PER_LANE * batchSize;
+        this.sending = new Semaphore(sendingLimit);
+        this.unrecorded = new Semaphore(Math.max(queueCapacity, sendingLimit));
         NamedThreadFactory recorderFactory = new NamedThreadFactory("dispatcher-recorder");
         for (int i = 0; i < laneCount; i++) {
             // one write at a time per recorder: several, so that a slow write does not hold up every lane
@@ -155,15 +160,26 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends {@code batch} and hands it to the recorders; waits first while this lane's limit is reached. */
+    /** Sends {@code batch} and hands it to the recorders; waits first while a limit is reached. */
     private void handOver(List<StoredMessage> batch) throws InterruptedException {
-        unrecorded.acquire(batch.size());
+        int size = batch.size();
+        unrecorded.acquire(size);
         try {
-            sent.add(processor.start(batch));
-        } catch (RuntimeException | Error e) {
-            unrecorded.release(batch.size());
+            sending.acquire(size);
+        } catch (InterruptedException e) {
+            unrecorded.release(size);
             throw e;
         }
+        MessageProcessor.Attempts attempts;
+        try {
+            attempts = processor.start(batch);
+        } catch (RuntimeException | Error e) {
+            sending.release(size);
+            unrecorded.release(size);
+            throw e;
+        }
+        attempts.done().thenRun(() -> sending.release(size));
+        sent.add(attempts);
     }
 
     /** A recorder: writes the outcomes of the batches it takes in one statement each time, until the lanes end. */

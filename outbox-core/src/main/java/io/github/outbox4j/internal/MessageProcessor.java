@@ -106,19 +106,23 @@ public final class MessageProcessor {
         return kind;
     }
 
-    /** The attempts of one batch, under way; {@link #record} awaits them and writes their outcomes. */
+    /**
+     * The attempts of one batch, under way; {@link #record} awaits them and writes their outcomes. Once a message's
+     * attempts have ended well, the batch lets go of it: until its outcome is written only the small outcome stays
+     * in memory, not the payload. A failed message is kept for the alert.
+     */
     public static final class Attempts {
-        private final List<StoredMessage> batch;
+        private final StoredMessage[] messages;
         private final List<CompletableFuture<MessageOutcome>> outcomes;
 
-        private Attempts(List<StoredMessage> batch, List<CompletableFuture<MessageOutcome>> outcomes) {
-            this.batch = batch;
+        private Attempts(StoredMessage[] messages, List<CompletableFuture<MessageOutcome>> outcomes) {
+            this.messages = messages;
             this.outcomes = outcomes;
         }
 
         /** The number of messages in the batch. */
         public int size() {
-            return batch.size();
+            return messages.length;
         }
 
         /** Completes when every attempt of the batch has ended, successful or not. */
@@ -130,10 +134,15 @@ public final class MessageProcessor {
 
     /** Starts the attempts of every message of {@code batch} and returns without waiting for them. */
     public Attempts start(List<StoredMessage> batch) {
-        List<StoredMessage> messages = List.copyOf(batch);
-        List<CompletableFuture<MessageOutcome>> pending = new ArrayList<>(messages.size());
-        for (StoredMessage message : messages) {
-            pending.add(attempt(message));
+        StoredMessage[] messages = batch.toArray(StoredMessage[]::new);
+        List<CompletableFuture<MessageOutcome>> pending = new ArrayList<>(messages.length);
+        for (int i = 0; i < messages.length; i++) {
+            int index = i;
+            pending.add(attempt(messages[i]).whenComplete((outcome, error) -> {
+                if (outcome != null && outcome.status() != MessageStatus.FAILED) {
+                    messages[index] = null;
+                }
+            }));
         }
         return new Attempts(messages, pending);
     }
@@ -146,11 +155,14 @@ public final class MessageProcessor {
         List<MessageOutcome> outcomes = new ArrayList<>();
         Map<MessageOutcome, StoredMessage> messageOf = new HashMap<>();
         for (Attempts attempts : batches) {
-            for (int i = 0; i < attempts.batch.size(); i++) {
-                StoredMessage message = attempts.batch.get(i);
+            for (int i = 0; i < attempts.messages.length; i++) {
+                // read before the outcome: a message is let go of only once its outcome is there
+                StoredMessage message = attempts.messages[i];
                 MessageOutcome outcome = await(attempts.outcomes.get(i), message);
                 outcomes.add(outcome);
-                messageOf.put(outcome, message);
+                if (outcome.status() == MessageStatus.FAILED) {
+                    messageOf.put(outcome, message);
+                }
             }
         }
         if (attempt.recordsItsOwnSuccess()) {

@@ -105,14 +105,14 @@ class DispatcherTest {
     }
 
     @Test
-    void aLaneWaitsWhenItHasItsLimitOfMessagesSentAndNotRecorded() {
-        storage.holdCompletesUntil(new CompletableFuture<>()); // the database hangs
+    void aLaneWaitsWhenItHasItsLimitOfMessagesSentAndNotAcknowledged() {
+        answer = message -> new CompletableFuture<>(); // the broker never answers
         Dispatcher dispatcher = dispatcher(1, 1_000, 10);
         committedRows(100, null).forEach(dispatcher::offer);
 
         dispatcher.start();
 
-        int limit = 10 * Dispatcher.RECORDER_BATCHES_PER_LANE;
+        int limit = 10 * Dispatcher.SENDING_BATCHES_PER_LANE;
         await().atMost(Duration.ofSeconds(10))
                 .during(Duration.ofMillis(300))
                 .untilAsserted(() -> assertThat(sent).hasSize(limit));
@@ -120,13 +120,13 @@ class DispatcherTest {
 
     @Test
     void smallBatchesDoNotUseUpTheLimitBeforeItsMessagesDo() {
-        storage.holdCompletesUntil(new CompletableFuture<>()); // the database hangs
+        answer = message -> new CompletableFuture<>(); // the broker never answers
         Dispatcher dispatcher = dispatcher(1, 1_000, 10);
         List<StoredMessage> rows = committedRows(50, null);
         dispatcher.start();
 
         // one message at a time: each is a batch of one, as at a low rate
-        int limit = 10 * Dispatcher.RECORDER_BATCHES_PER_LANE;
+        int limit = 10 * Dispatcher.SENDING_BATCHES_PER_LANE;
         for (int i = 0; i < limit; i++) {
             dispatcher.offer(rows.get(i));
             int sends = i + 1;
@@ -135,6 +135,31 @@ class DispatcherTest {
         rows.subList(limit, 50).forEach(dispatcher::offer);
 
         await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> sent.size() == limit);
+    }
+
+    @Test
+    void whileTheDatabaseStallsALaneSendsOnUntilTheQueueCapacityOfOutcomesWaits() {
+        CompletableFuture<Void> database = new CompletableFuture<>();
+        storage.holdCompletesUntil(database);
+        int capacity = 60; // above the limit of messages waiting for the broker: 4 batches of 10
+        Dispatcher dispatcher = dispatcher(1, capacity, 10);
+        List<StoredMessage> rows = committedRows(90, null);
+        rows.subList(0, capacity)
+                .forEach(row -> assertThat(dispatcher.offer(row)).isTrue());
+
+        dispatcher.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == capacity);
+        assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED)).isZero();
+        rows.subList(capacity, 90)
+                .forEach(row -> assertThat(dispatcher.offer(row)).isTrue());
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> sent.size() == capacity);
+
+        database.complete(null);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
+                        .isEqualTo(90));
+        assertThat(dispatcher.overflowed()).isZero();
     }
 
     @Test
@@ -160,7 +185,7 @@ class DispatcherTest {
         Dispatcher dispatcher = dispatcher(1, 2, 1);
         List<StoredMessage> rows = committedRows(14, null);
         dispatcher.start();
-        int unanswered = Dispatcher.RECORDER_BATCHES_PER_LANE;
+        int unanswered = Dispatcher.SENDING_BATCHES_PER_LANE;
         for (int i = 0; i < unanswered; i++) {
             dispatcher.offer(rows.get(i));
             int sends = i + 1;

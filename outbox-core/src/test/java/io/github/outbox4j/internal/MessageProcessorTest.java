@@ -3,6 +3,7 @@ package io.github.outbox4j.internal;
 import static io.github.outbox4j.MessageKind.PUBLISHED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.awaitility.Awaitility.await;
 
 import io.github.outbox4j.MessageStatus;
 import io.github.outbox4j.OutboxAlert;
@@ -15,6 +16,7 @@ import io.github.outbox4j.testing.InMemoryOutboxStorage;
 import io.github.outbox4j.testing.MutableClock;
 import io.github.outbox4j.testing.RecordingAlertListener;
 import io.github.outbox4j.testing.TestRows;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -163,6 +165,35 @@ class MessageProcessorTest {
         assertThat(storage.published("m-1").expiresAt()).isEqualTo(expected);
         assertThat(storage.published("m-2").expiresAt()).isEqualTo(expected);
         assertThat(MessageProcessor.expiry(T0, SUCCEEDED_RETENTION)).isEqualTo(T0.plus(SUCCEEDED_RETENTION));
+    }
+
+    @Test
+    void aSentMessageIsLetGoOfBeforeItsOutcomeIsWrittenAndAFailedOneIsKeptForItsAlert() {
+        attempt.answer(message -> message.id().equals("bad")
+                ? CompletableFuture.failedFuture(new OutboxSerializationException("Cannot write OrderPaid", null))
+                : CompletableFuture.completedFuture(null));
+        MessageProcessor processor = processor(POLICY, Duration.ofSeconds(5));
+        Instant due = T0.plus(POLICY.firstDelay());
+        storage.insertPublished(null, TestRows.pending("m-1", null, T0, due));
+        storage.insertPublished(null, TestRows.pending("bad", null, T0, due));
+        // equal to the stored rows but other objects, referenced by the batch alone
+        WeakReference<StoredMessage> sent = new WeakReference<>(TestRows.pending("m-1", null, T0, due));
+        WeakReference<StoredMessage> failed = new WeakReference<>(TestRows.pending("bad", null, T0, due));
+
+        MessageProcessor.Attempts attempts = processor.start(List.of(sent.get(), failed.get()));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return sent.get() == null;
+        });
+        assertThat(failed.get()).as("kept for the alert").isNotNull();
+        processor.record(List.of(attempts));
+        assertThat(storage.published("m-1").status()).isEqualTo(MessageStatus.SUCCEEDED);
+        assertThat(storage.published("bad").status()).isEqualTo(MessageStatus.FAILED);
+        assertThat(alerts.alerts())
+                .singleElement()
+                .extracting(OutboxAlert::messageIds)
+                .isEqualTo(List.of("bad"));
     }
 
     @Test
@@ -342,12 +373,12 @@ class MessageProcessorTest {
         assertThat(storage.published("m-1").attempts()).isEqualTo(2);
     }
 
-    /** What the retry processor does once: claims every due row at the clock's time and processes it. */
     /** The whole cycle of one batch, as the engine runs it: start the attempts, then record their outcomes. */
     private static void process(MessageProcessor processor, List<StoredMessage> batch) {
         processor.record(List.of(processor.start(batch)));
     }
 
+    /** What the retry processor does once: claims every due row at the clock's time and processes it. */
     private int pollOnce(MessageProcessor processor) {
         Instant now = clock.instant();
         List<StoredMessage> due = storage.claimDue(PUBLISHED, now, now.plus(LEASE), 100);
