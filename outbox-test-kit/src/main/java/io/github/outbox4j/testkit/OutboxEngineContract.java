@@ -64,6 +64,16 @@ public abstract class OutboxEngineContract {
     /** This database's storage over the given tables. */
     protected abstract OutboxStorage createStorage(DataSource dataSource, StorageOptions options);
 
+    /**
+     * Statements through which the test holds up every UPDATE of {@code table}, as a stalled database would: {@code
+     * install} creates a trigger that waits for a lock, {@code hold} takes that lock on a connection of the test and
+     * {@code release} gives it back there, {@code remove} drops what {@code install} created.
+     */
+    protected abstract HeldUpdates heldUpdates(String table);
+
+    /** The statements of {@link #heldUpdates}. */
+    public record HeldUpdates(List<String> install, String hold, String release, List<String> remove) {}
+
     /** How many rows the backlog test drains. */
     protected int backlogSize() {
         return 100_000;
@@ -300,6 +310,43 @@ public abstract class OutboxEngineContract {
                 heapBefore >> 20,
                 heapAfter >> 20);
         drainer.close();
+    }
+
+    @Test
+    void whileOutcomeWritesStallFreshMessagesAreStillSent() throws SQLException {
+        RecordingTransport broker = RecordingTransport.recording(clock);
+        // one lane, at most 4 batches of 10 awaiting the broker; the queue holds 200
+        Outbox outbox = started(
+                broker,
+                policy(),
+                settings ->
+                        settings.dispatcherThreads(1).dispatcherBatchSize(10).dispatcherQueueCapacity(200));
+        HeldUpdates held = heldUpdates(tables.qualified(tables.publishedTable()));
+        held.install().forEach(this::executeUnchecked);
+        List<String> ids = new ArrayList<>();
+        try (Connection holder = dataSource().getConnection();
+                Statement statement = holder.createStatement()) {
+            statement.execute(held.hold());
+            try {
+                for (int i = 0; i < 100; i++) {
+                    ids.add(publishOne(outbox, "o-" + i));
+                }
+
+                await("all 100 sent while the outcome writes wait")
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> ids.stream().allMatch(id -> broker.deliveries(id) == 1));
+                assertThat(countRows("status = 'SUCCEEDED'"))
+                        .as("every outcome write still waits")
+                        .isZero();
+            } finally {
+                statement.execute(held.release());
+            }
+        } finally {
+            held.remove().forEach(this::executeUnchecked);
+        }
+
+        // by the dispatcher: the clock stands still, so nothing is due for the retry processor
+        await().until(() -> countRows("status = 'SUCCEEDED'") == 100);
     }
 
     @Test
@@ -647,6 +694,14 @@ public abstract class OutboxEngineContract {
         try (Connection connection = dataSource().getConnection();
                 Statement statement = connection.createStatement()) {
             statement.execute(sql);
+        }
+    }
+
+    private void executeUnchecked(String sql) {
+        try {
+            execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
         }
     }
 
