@@ -1004,16 +1004,13 @@ public abstract class OutboxStorageContract {
     }
 
     private void executeEach(List<String> statements) {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(true);
+        inTransaction(connection -> {
             try (Statement statement = connection.createStatement()) {
                 for (String sql : statements) {
                     statement.execute(sql);
                 }
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        });
     }
 
     @FunctionalInterface
