@@ -30,6 +30,7 @@ record BenchConfig(
         boolean latencyConsumers,
         int[] sustainedRates,
         Duration sustainedStep,
+        int sustainedMessagesPerTransaction,
         Path out,
         String postgresUrl,
         String mysqlUrl,
@@ -68,6 +69,7 @@ record BenchConfig(
                         .mapToInt(Integer::parseInt)
                         .toArray(),
                 Duration.ofSeconds(Long.parseLong(property("bench.sustained.seconds", "10"))),
+                atLeastOne("bench.sustained.messages-per-transaction"),
                 Path.of(property(
                         "bench.out",
                         "target/results/bench-"
@@ -89,8 +91,9 @@ record BenchConfig(
                 + ", warmup " + warmup.toSeconds() + " s, window " + window.toSeconds() + " s, clients " + clients
                 + ", drain " + drainMessages + " messages, growth " + growthRows + " rows, latency rate "
                 + latencyRate + "/s" + (latencyConsumers ? "" : " without consumers") + ", sustained rates "
-                + Arrays.toString(sustainedRates) + " for "
-                + sustainedStep.toSeconds() + " s each";
+                + Arrays.toString(sustainedRates) + " msg/s for "
+                + sustainedStep.toSeconds() + " s each, " + sustainedMessagesPerTransaction
+                + " message(s) per transaction";
     }
 
     private static Set<Scenario> scenarios(String value) {
@@ -115,6 +118,14 @@ record BenchConfig(
                 .map(String::strip)
                 .map(Stack::named)
                 .toList();
+    }
+
+    private static int atLeastOne(String name) {
+        int value = Integer.parseInt(property(name, "1"));
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be 1 or more, not " + value);
+        }
+        return value;
     }
 
     private static String property(String name, String defaultValue) {

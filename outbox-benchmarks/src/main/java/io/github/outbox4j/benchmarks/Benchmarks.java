@@ -241,7 +241,8 @@ public final class Benchmarks {
 
     private void sustained() {
         report.heading("4. Sustained throughput: offered rate stepped up, "
-                + config.sustainedStep().toSeconds() + " s per step, until the backlog grows");
+                + config.sustainedStep().toSeconds() + " s per step, until the backlog grows; "
+                + config.sustainedMessagesPerTransaction() + " message(s) per transaction");
         for (Stack stack : config.stacks()) {
             List<SustainedThroughput.Result[]> results = repeat(
                     stack,

@@ -12,24 +12,36 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * Item 4: the highest offered rate that the system keeps up with. The rate steps up (open loop, {@code
- * bench.sustained.rates}); at each step the backlog — transactions scheduled but not yet done, where done means
- * acknowledged by the broker (publish only) or handled by the consumer (end to end) — is sampled every second. A step
- * is sustained when the backlog at its end is under one second's worth of messages and did not grow by more than 5 %
- * of the rate per second over the step's second half. The first step that is not ends the search.
+ * Item 4: the highest offered rate that the system keeps up with. The rate, in messages per second, steps up (open
+ * loop, {@code bench.sustained.rates}); each transaction publishes {@code bench.sustained.messages-per-transaction}
+ * messages, so that the publishers' own commit rate need not bound what the outbox is offered. At each step the
+ * backlog — messages scheduled but not yet done, where done means acknowledged by the broker (publish only) or
+ * handled by the consumer (end to end) — is sampled every second. A step is sustained when the backlog at its end is
+ * under one second's worth of messages and did not grow by more than 5 % of the rate per second over the step's
+ * second half. The first step that is not ends the search. Of the backlog, the part not yet committed is reported
+ * apart: it grows when the publishers, not the outbox, fall behind.
  */
 final class SustainedThroughput {
     private static final Duration DRAIN_BETWEEN_STEPS = Duration.ofSeconds(30);
 
-    record Step(int rate, double committedRate, double doneRate, long backlog, double slope, boolean sustained) {
+    record Step(
+            int rate,
+            double committedRate,
+            double doneRate,
+            long backlog,
+            long uncommitted,
+            double slope,
+            boolean sustained) {
         String describe() {
             return String.format(
                     Locale.ROOT,
-                    "offered %d/s: committed %.0f/s, done %.0f/s, backlog at end %d, growth %.0f/s -> %s",
+                    "offered %d/s: committed %.0f/s, done %.0f/s, backlog at end %d (not yet committed %d),"
+                            + " growth %.0f/s -> %s",
                     rate,
                     committedRate,
                     doneRate,
                     backlog,
+                    uncommitted,
                     slope,
                     sustained ? "sustained" : "NOT sustained");
         }
@@ -72,12 +84,14 @@ final class SustainedThroughput {
                 Latency.awaitConsumers(outbox, run, topic, handled);
             }
             LongSupplier done = endToEnd ? handled::sum : transport::acknowledged;
-            Load.Transaction transaction =
-                    intended -> workload.pay(run.dataSource(), outbox, topic, Map.of(), id -> {});
+            int messagesPerTransaction = config.sustainedMessagesPerTransaction();
+            Load.Transaction transaction = messagesPerTransaction == 1
+                    ? intended -> workload.pay(run.dataSource(), outbox, topic, Map.of(), id -> {})
+                    : intended -> workload.payAll(run.dataSource(), outbox, topic, messagesPerTransaction);
             List<Step> steps = new ArrayList<>();
             int highest = 0;
             for (int rate : config.sustainedRates()) {
-                Step step = step(config, rate, transaction, done);
+                Step step = step(config, rate, messagesPerTransaction, transaction, done);
                 Log.detail((endToEnd ? "end to end, " : "publish only, ") + step.describe());
                 steps.add(step);
                 if (!step.sustained()) {
@@ -89,27 +103,29 @@ final class SustainedThroughput {
         }
     }
 
-    private static Step step(BenchConfig config, int rate, Load.Transaction transaction, LongSupplier done) {
+    private static Step step(
+            BenchConfig config, int rate, int messagesPerTransaction, Load.Transaction transaction, LongSupplier done) {
         long doneAtStart = done.getAsLong();
         List<long[]> samples = new ArrayList<>();
         try (Load.OpenLoop loop = new Load.OpenLoop(config.clients())) {
             long start = System.nanoTime();
-            LongSupplier backlog = () -> loop.scheduled() - (done.getAsLong() - doneAtStart);
+            LongSupplier backlog = () -> loop.scheduled() * messagesPerTransaction - (done.getAsLong() - doneAtStart);
             loop.run(
-                    rate,
+                    Math.max(1, rate / messagesPerTransaction),
                     config.sustainedStep(),
                     transaction,
                     () -> samples.add(new long[] {System.nanoTime() - start, backlog.getAsLong()}));
             double seconds = (System.nanoTime() - start) / 1e9;
             long backlogAtEnd = backlog.getAsLong();
-            double committedRate = loop.completed() / seconds;
+            long uncommitted = loop.behind() * messagesPerTransaction;
+            double committedRate = loop.completed() * messagesPerTransaction / seconds;
             double doneRate = (done.getAsLong() - doneAtStart) / seconds;
             double slope = slopeOfSecondHalf(samples);
             boolean sustained = backlogAtEnd <= rate && slope <= 0.05 * rate;
             // let what is still in flight finish, so that the next step starts from an empty backlog
             loop.awaitCompletion(DRAIN_BETWEEN_STEPS);
             Await.until(() -> backlog.getAsLong() <= 0, DRAIN_BETWEEN_STEPS);
-            return new Step(rate, committedRate, doneRate, backlogAtEnd, slope, sustained);
+            return new Step(rate, committedRate, doneRate, backlogAtEnd, uncommitted, slope, sustained);
         }
     }
 

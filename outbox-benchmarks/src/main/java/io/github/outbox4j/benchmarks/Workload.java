@@ -99,6 +99,24 @@ final class Workload {
         }
     }
 
+    /**
+     * One transaction paying {@code orders} orders, each with its message to {@code topic}: several publishes
+     * committed together, then handed to the dispatcher together.
+     */
+    void payAll(DataSource dataSource, Outbox outbox, String topic, int orders) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            ConnectionPublisher publisher = outbox.publisher(connection);
+            for (int i = 0; i < orders; i++) {
+                long orderId = nextOrderId();
+                insertOrder(connection, orderId);
+                publisher.publish(message(topic, orderId, Map.of()));
+            }
+            connection.commit();
+            publisher.committed();
+        }
+    }
+
     /** The same transaction without the library: the order and a hand-written outbox row. */
     void payByHand(DataSource dataSource) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
