@@ -244,14 +244,7 @@ class KafkaOutboxTransportIT {
         KafkaOutboxTransport transport = transport();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch entered = new CountDownLatch(1);
-        RecordingListener listener = new RecordingListener(messages -> {
-            entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        RecordingListener listener = RecordingListener.blockedUntil(release, entered);
         transport.subscribe(new Subscription(group, Set.of(topic), 1), listener);
         List<TransportMessage> messages = IntStream.range(0, 3)
                 .mapToObj(i -> outboxMessage(topic, "k", "{\"n\":" + i + "}"))
@@ -271,16 +264,9 @@ class KafkaOutboxTransportIT {
         String topic = unique("closing");
         String group = unique("group");
         KafkaOutboxTransport transport = transport();
-        CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        RecordingListener listener = new RecordingListener(messages -> {
-            entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CountDownLatch entered = new CountDownLatch(1);
+        RecordingListener listener = RecordingListener.blockedUntil(release, entered);
         transport.subscribe(new Subscription(group, Set.of(topic), 1), listener);
         transport.send(outboxMessage(topic, "k", "{}")).toCompletableFuture().join();
         assertThat(entered.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();

@@ -5,6 +5,7 @@ import io.github.outbox4j.spi.TransportMessage;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
 /** Records every batch it is handed; {@link #behavior} runs first and may throw or block. */
@@ -28,6 +29,18 @@ final class RecordingListener implements InboundListener {
 
     RecordingListener(Behavior behavior) {
         this.behavior = behavior;
+    }
+
+    /** A listener that counts {@code entered} down at each call and then waits, inside it, for {@code release}. */
+    static RecordingListener blockedUntil(CountDownLatch release, CountDownLatch entered) {
+        return new RecordingListener(messages -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     @Override
