@@ -30,6 +30,9 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.metadata.CompositeDataSourcePoolMetadataProvider;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadata;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -179,8 +182,19 @@ public final class OutboxAutoConfiguration {
     }
 
     @Bean
-    OutboxLifecycle outboxLifecycle(Outbox outbox, OutboxProperties properties) {
-        return new OutboxLifecycle(outbox, properties.autoStartup());
+    OutboxLifecycle outboxLifecycle(
+            Outbox outbox,
+            OutboxProperties properties,
+            OutboxSettings settings,
+            DataSource dataSource,
+            ObjectProvider<DataSourcePoolMetadataProvider> poolMetadataProviders) {
+        ConnectionPoolCheck poolCheck = new ConnectionPoolCheck(settings, () -> {
+            DataSourcePoolMetadata pool = new CompositeDataSourcePoolMetadataProvider(
+                            poolMetadataProviders.orderedStream().toList())
+                    .getDataSourcePoolMetadata(dataSource);
+            return pool == null ? null : pool.getMax();
+        });
+        return new OutboxLifecycle(outbox, properties.autoStartup(), poolCheck);
     }
 
     private static OutboxTransport transport(

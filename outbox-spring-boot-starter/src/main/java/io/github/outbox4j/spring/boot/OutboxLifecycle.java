@@ -14,9 +14,10 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Starts and stops the outbox with the application context. Once every singleton exists, the {@code @Subscribe}
  * endpoints found by {@link SubscribeAnnotationBeanPostProcessor} are {@linkplain #register registered}; {@link
- * #start()} subscribes them and starts the outbox (tables, transport, background threads). {@link #stop()} closes
- * it: consumers stop, work in flight gets up to {@code outbox.shutdown-timeout} to finish, and whatever is
- * unfinished stays in the tables for the next start.
+ * #start()} subscribes them, checks that the connection pool leaves the application room beside the engine (a
+ * warning, see {@link ConnectionPoolCheck}) and starts the outbox (tables, transport, background threads). {@link
+ * #stop()} closes it: consumers stop, work in flight gets up to {@code outbox.shutdown-timeout} to finish, and
+ * whatever is unfinished stays in the tables for the next start.
  *
  * <p>Phase {@value #PHASE}: it starts before and stops after the embedded web server's graceful shutdown (phase
  * {@code DEFAULT_PHASE - 1024}), so that requests finishing during the graceful shutdown still get their messages
@@ -32,14 +33,16 @@ final class OutboxLifecycle implements SmartLifecycle {
 
     private final Outbox outbox;
     private final boolean autoStartup;
+    private final ConnectionPoolCheck poolCheck;
     private final List<SubscribeEndpoint> endpoints = new ArrayList<>();
     private final Map<String, SubscribeEndpoint> byTopicAndGroup = new HashMap<>();
     private boolean started;
     private volatile boolean running;
 
-    OutboxLifecycle(Outbox outbox, boolean autoStartup) {
+    OutboxLifecycle(Outbox outbox, boolean autoStartup, ConnectionPoolCheck poolCheck) {
         this.outbox = Objects.requireNonNull(outbox, "outbox");
         this.autoStartup = autoStartup;
+        this.poolCheck = Objects.requireNonNull(poolCheck, "poolCheck");
     }
 
     /**
@@ -93,6 +96,7 @@ final class OutboxLifecycle implements SmartLifecycle {
                     endpoint.topic(),
                     endpoint.group());
         }
+        poolCheck.check(endpoints);
         outbox.start();
         running = true;
     }

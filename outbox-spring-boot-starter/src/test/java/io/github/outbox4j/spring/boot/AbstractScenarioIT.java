@@ -50,7 +50,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
             "outbox.retry.max-attempts=3",
             "outbox.retry.poll-interval=200ms",
             "outbox.alert.window=0s",
-            "outbox.shutdown-timeout=5s"
+            "outbox.shutdown-timeout=5s",
+            // the engine's threads may hold 20 with these subscriptions, and the test's own requests need a few
+            "spring.datasource.hikari.maximum-pool-size=24"
         })
 @DirtiesContext
 abstract class AbstractScenarioIT {
