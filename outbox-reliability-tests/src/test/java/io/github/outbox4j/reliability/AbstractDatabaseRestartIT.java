@@ -11,7 +11,6 @@ import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.testkit.FastRecovery;
 import io.github.outbox4j.testkit.TestServices;
 import io.github.outbox4j.testkit.TestTables;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,12 +101,7 @@ abstract class AbstractDatabaseRestartIT {
                 .settings(FastRecovery.settings())
                 .build();
         outbox.subscribe(topic, GROUP, StockReserved.class, 2, (StockReserved payload, ReceivedMessage message) -> {
-            try (PreparedStatement insert = message.connection()
-                    .prepareStatement("INSERT INTO " + effects + " (message_id, sequence) VALUES (?, ?)")) {
-                insert.setString(1, message.id());
-                insert.setInt(2, payload.sequence());
-                insert.executeUpdate();
-            }
+            Effects.apply(effects, message, payload.sequence());
             return null;
         });
         outbox.start();

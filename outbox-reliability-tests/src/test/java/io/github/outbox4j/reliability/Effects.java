@@ -3,7 +3,10 @@ package io.github.outbox4j.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.github.outbox4j.ReceivedMessage;
 import io.github.outbox4j.spi.StorageOptions;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -15,6 +18,19 @@ import javax.sql.DataSource;
 final class Effects {
     private final DataSource dataSource;
     private final String table;
+
+    /**
+     * Applies a message's effect from its handler: one row {@code (message_id, sequence)} in {@code table}, written
+     * in the handler's transaction through {@link ReceivedMessage#connection()}.
+     */
+    static void apply(String table, ReceivedMessage message, int sequence) throws SQLException {
+        try (PreparedStatement insert = message.connection()
+                .prepareStatement("INSERT INTO " + table + " (message_id, sequence) VALUES (?, ?)")) {
+            insert.setString(1, message.id());
+            insert.setInt(2, sequence);
+            insert.executeUpdate();
+        }
+    }
 
     /** Reads {@code table} (its column {@code message_id}) through {@code dataSource}. */
     Effects(DataSource dataSource, String table) {
