@@ -82,7 +82,7 @@ class ConnectionPoolExhaustedIT extends AbstractConnectionFaultIT {
                 try {
                     held.add(pool.getConnection());
                 } catch (SQLException timedOut) {
-                    // the engine and the publisher hold connections too, each for a moment: ask again
+                    // the engine holds connections too, each for a moment: ask again
                 }
             }
             assertThat(pool.getHikariPoolMXBean().getActiveConnections()).isEqualTo(POOL_SIZE);
