@@ -13,9 +13,7 @@ import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.testkit.FastRecovery;
 import io.github.outbox4j.testkit.TestServices;
 import io.github.outbox4j.testkit.TestTables;
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -69,8 +67,7 @@ abstract class AbstractConnectionFaultIT {
         testTables = TestTables.create(admin);
         tables = testTables.options();
         effects = "effects_" + tables.publishedTable().substring(StorageOptions.DEFAULT_PUBLISHED_TABLE.length() + 1);
-        // no unique constraint: an effect applied twice must show as a second row
-        execute(admin, "CREATE TABLE " + effects + " (message_id varchar(128) NOT NULL, sequence integer NOT NULL)");
+        Effects.createTable(admin, effects);
 
         HikariConfig config = new HikariConfig();
         config.setPoolName(getClass().getSimpleName());
@@ -139,7 +136,7 @@ abstract class AbstractConnectionFaultIT {
             pool.close();
         }
         if (testTables != null) {
-            execute(TestServices.postgres(), "DROP TABLE IF EXISTS " + effects);
+            Sql.execute(TestServices.postgres(), "DROP TABLE IF EXISTS " + effects);
             testTables.close();
         }
     }
@@ -219,13 +216,5 @@ abstract class AbstractConnectionFaultIT {
                 .as("received rows FAILED")
                 .isZero();
         checkTheEngineWasStruck(counts, committed.size());
-    }
-
-    private static void execute(DataSource dataSource, String sql) throws SQLException {
-        try (Connection connection = dataSource.getConnection();
-                Statement statement = connection.createStatement()) {
-            connection.setAutoCommit(true);
-            statement.execute(sql);
-        }
     }
 }

@@ -64,9 +64,7 @@ abstract class AbstractDatabaseRestartIT {
         String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fffffff);
         effects = "effects_" + suffix;
         topic = "stock.reserved." + suffix;
-        // no unique constraint: an effect applied twice must show as a second row
-        Sql.execute(
-                admin, "CREATE TABLE " + effects + " (message_id varchar(128) NOT NULL, sequence integer NOT NULL)");
+        Effects.createTable(admin, effects);
         // a short connection timeout: a publish during the outage fails in 1.5 s instead of waiting 30 s
         pool = pool(database.jdbcUrl(), "restart", 10, Duration.ofMillis(1500));
     }

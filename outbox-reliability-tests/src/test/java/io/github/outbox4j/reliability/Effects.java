@@ -20,6 +20,15 @@ final class Effects {
     private final String table;
 
     /**
+     * Creates {@code table}, where {@link #apply} writes. It has no unique constraint: an effect applied twice must
+     * show as a second row.
+     */
+    static void createTable(DataSource dataSource, String table) {
+        Sql.execute(
+                dataSource, "CREATE TABLE " + table + " (message_id varchar(128) NOT NULL, sequence integer NOT NULL)");
+    }
+
+    /**
      * Applies a message's effect from its handler: one row {@code (message_id, sequence)} in {@code table}, written
      * in the handler's transaction through {@link ReceivedMessage#connection()}.
      */
