@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -85,9 +84,8 @@ final class SustainedThroughput {
             }
             LongSupplier done = endToEnd ? handled::sum : transport::acknowledged;
             int messagesPerTransaction = config.sustainedMessagesPerTransaction();
-            Load.Transaction transaction = messagesPerTransaction == 1
-                    ? intended -> workload.pay(run.dataSource(), outbox, topic, Map.of(), id -> {})
-                    : intended -> workload.payAll(run.dataSource(), outbox, topic, messagesPerTransaction);
+            Load.Transaction transaction =
+                    intended -> workload.payAll(run.dataSource(), outbox, topic, messagesPerTransaction);
             List<Step> steps = new ArrayList<>();
             int highest = 0;
             for (int rate : config.sustainedRates()) {
