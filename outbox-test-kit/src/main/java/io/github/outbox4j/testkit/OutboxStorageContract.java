@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -277,6 +278,54 @@ public abstract class OutboxStorageContract {
                 .as("all of them again: none is new")
                 .isEmpty();
         assertThat(count(RECEIVED)).isEqualTo(251);
+    }
+
+    @Test
+    void twoConsumersStoringOverlappingDeliveriesAtOnceStoreEachMessageOnceWithoutDeadlock() throws Exception {
+        // two instances of a group given the same messages (a rebalance, a redelivery), each in its own order
+        int rounds = 10;
+        int messagesPerRound = 200;
+        int overlap = 100;
+        CyclicBarrier start = new CyclicBarrier(2);
+        ExecutorService consumers = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < rounds; round++) {
+                List<StoredMessage> messages = new ArrayList<>();
+                for (int i = 0; i < messagesPerRound; i++) {
+                    messages.add(message(RECEIVED, clock.instant()));
+                }
+                int split = (messagesPerRound + overlap) / 2;
+                List<StoredMessage> first = new ArrayList<>(messages.subList(0, split));
+                List<StoredMessage> second =
+                        new ArrayList<>(messages.subList(messagesPerRound - split, messagesPerRound));
+                Collections.shuffle(first);
+                Collections.reverse(second);
+                Future<List<StoredMessage>> a = consumers.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return storage.insertReceived(first);
+                });
+                Future<List<StoredMessage>> b = consumers.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return storage.insertReceived(second);
+                });
+                List<String> storedByA = keys(a.get(50, TimeUnit.SECONDS));
+                List<String> storedByB = keys(b.get(50, TimeUnit.SECONDS));
+
+                Set<String> storedByBoth = new HashSet<>(storedByA);
+                storedByBoth.retainAll(storedByB);
+                assertThat(storedByBoth)
+                        .as("round %d: named as stored by both", round)
+                        .isEmpty();
+                List<String> together = new ArrayList<>(storedByA);
+                together.addAll(storedByB);
+                assertThat(together)
+                        .as("round %d: every message stored by one of them", round)
+                        .containsExactlyInAnyOrderElementsOf(keys(messages));
+            }
+        } finally {
+            consumers.shutdownNow();
+        }
+        assertThat(count(RECEIVED)).isEqualTo(rounds * messagesPerRound);
     }
 
     // --- claims ------------------------------------------------------------------------------------------
