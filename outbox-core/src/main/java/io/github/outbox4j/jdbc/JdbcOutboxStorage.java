@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,7 +178,11 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
         Set<StoredMessage> stored = Collections.newSetFromMap(new IdentityHashMap<>(messages.size() * 2));
         for (int from = 0; from < messages.size(); from += MAX_ROWS_PER_INSERT) {
             List<StoredMessage> chunk = messages.subList(from, Math.min(messages.size(), from + MAX_ROWS_PER_INSERT));
-            if (chunk.size() == 1 || !insertAllNew(connection, chunk)) {
+            String insert = received.insertRows(chunk.size());
+            String returningKeys = insertNewReturningKeysSql(insert);
+            if (returningKeys != null) {
+                insertNewReturningKeys(connection, returningKeys, chunk, stored);
+            } else if (chunk.size() == 1 || !insertAllNew(connection, insert, chunk)) {
                 insertEachUnlessPresent(connection, chunk, stored);
             } else {
                 stored.addAll(chunk);
@@ -187,13 +192,54 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
     }
 
     /**
-     * Inserts {@code chunk} in one multi-row statement, one round trip, if none of its rows is there yet; returns
-     * {@code false} and leaves the table as it was if one is (a redelivery), for the row-by-row insert to sort out.
+     * Where the database can say which rows one statement inserted: {@code insertSql}, a multi-row INSERT of
+     * received rows, made to skip the rows already there and to return the {@code id} and {@code group_name} of
+     * those it inserted. A delivery, redeliveries among it or not, then takes one statement and no savepoint. {@code
+     * null}, the default, where it cannot (MySQL): a multi-row INSERT is tried whole under a savepoint, and row by
+     * row after a duplicate.
      */
-    private boolean insertAllNew(Connection connection, List<StoredMessage> chunk) throws SQLException {
+    protected String insertNewReturningKeysSql(String insertSql) {
+        return null;
+    }
+
+    private void insertNewReturningKeys(
+            Connection connection, String sql, List<StoredMessage> chunk, Set<StoredMessage> stored)
+            throws SQLException {
+        Set<String> inserted = new HashSet<>(chunk.size() * 2);
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            int index = 1;
+            for (StoredMessage message : chunk) {
+                index = bindInsert(statement, index, message, true);
+            }
+            try (ResultSet keys = statement.executeQuery()) {
+                while (keys.next()) {
+                    inserted.add(receivedKey(keys.getString(1), keys.getString(2)));
+                }
+            }
+        }
+        for (StoredMessage message : chunk) {
+            // the first of two deliveries of one message in the chunk is the row inserted; remove() skips the second
+            if (inserted.remove(receivedKey(message.id(), message.group()))) {
+                stored.add(message);
+            }
+        }
+    }
+
+    private static String receivedKey(String id, String group) {
+        return id + '\u0000' + group;
+    }
+
+    /**
+     * Inserts {@code chunk} in one multi-row statement ({@code insert}), one round trip, if none of its rows is there
+     * yet; returns {@code false} and leaves the table as it was if one is (a redelivery), for the row-by-row insert to
+     * sort out.
+     * Both go on in the transaction after a duplicate key error, which needs a database that rolls back only the
+     * failed statement (InnoDB); one whose transaction a failed statement aborts (PostgreSQL) inserts through
+     * {@link #insertNewReturningKeysSql} instead.
+     */
+    private boolean insertAllNew(Connection connection, String insert, List<StoredMessage> chunk) throws SQLException {
         Savepoint beforeInsert = connection.setSavepoint();
-        try (PreparedStatement statement =
-                connection.prepareStatement(insertUnlessPresentSql(received.insertRows(chunk.size())))) {
+        try (PreparedStatement statement = connection.prepareStatement(insert)) {
             int index = 1;
             for (StoredMessage message : chunk) {
                 index = bindInsert(statement, index, message, true);
@@ -213,7 +259,7 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
 
     private void insertEachUnlessPresent(Connection connection, List<StoredMessage> messages, Set<StoredMessage> stored)
             throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(insertUnlessPresentSql(received.insert))) {
+        try (PreparedStatement statement = connection.prepareStatement(received.insert)) {
             for (StoredMessage message : messages) {
                 bindInsert(statement, 1, message, true);
                 try {
@@ -227,16 +273,6 @@ public abstract class JdbcOutboxStorage implements OutboxStorage {
                 }
             }
         }
-    }
-
-    /**
-     * The insert of a received row as {@link #insertReceived(List)} runs it inside a transaction that must go on
-     * after a duplicate: by default {@code insertSql} itself, for databases that roll back only the failed
-     * statement (InnoDB); a dialect whose transaction a failed statement aborts makes it skip the duplicate
-     * instead.
-     */
-    protected String insertUnlessPresentSql(String insertSql) {
-        return insertSql;
     }
 
     @Override
