@@ -17,11 +17,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The transport contract — publish, broker, inbox, handler, on PostgreSQL — over Kafka. It stops and restarts
- * the broker, so it runs on {@link RestartableBroker} rather than the shared one.
+ * The transport contract — publish, broker, inbox, handler, on PostgreSQL — over Kafka. It stops, restarts and
+ * freezes the broker, so it runs on {@link RestartableBroker} rather than the shared one.
  */
 class KafkaTransportContractIT extends OutboxTransportContract {
     private static KafkaBroker broker;
@@ -29,6 +30,12 @@ class KafkaTransportContractIT extends OutboxTransportContract {
     @BeforeAll
     static void startOwnBroker() {
         broker = RestartableBroker.get();
+    }
+
+    /** Before the contract closes its outboxes (JUnit runs a subclass's first): a test that failed may leave it frozen. */
+    @AfterEach
+    void thawBrokerLeftFrozen() {
+        broker.thaw();
     }
 
     @Override
@@ -54,6 +61,16 @@ class KafkaTransportContractIT extends OutboxTransportContract {
     @Override
     protected void startBroker() {
         broker.start();
+    }
+
+    @Override
+    protected void freezeBroker() {
+        broker.freeze();
+    }
+
+    @Override
+    protected void thawBroker() {
+        broker.thaw();
     }
 
     @Override

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.AfterEach;
 /**
  * The transport contract — publish, broker, inbox, handler, on PostgreSQL — over the shared RabbitMQ broker.
  * Each test has its own exchange and queues, deleted afterwards; the outage test stops the broker with
- * {@code rabbitmqctl} (skipped when it cannot) and the broker is always started again.
+ * {@code rabbitmqctl} (skipped when it cannot) and the broker is always started again; the frozen-broker test
+ * freezes its node with SIGSTOP and always thaws it.
  */
 class RabbitMqTransportContractIT extends OutboxTransportContract {
     private final RabbitMqTestSupport broker = new RabbitMqTestSupport();
@@ -28,6 +29,7 @@ class RabbitMqTransportContractIT extends OutboxTransportContract {
     @AfterEach
     void restoreBrokerAndDeleteQueues() throws Exception {
         try {
+            RabbitMqBroker.thaw();
             if (stopped) {
                 RabbitMqBroker.startApp();
             }
@@ -68,6 +70,17 @@ class RabbitMqTransportContractIT extends OutboxTransportContract {
     protected void startBroker() {
         RabbitMqBroker.startApp();
         stopped = false;
+    }
+
+    @Override
+    protected void freezeBroker() {
+        RabbitMqBroker.assumeControllable();
+        RabbitMqBroker.freeze();
+    }
+
+    @Override
+    protected void thawBroker() {
+        RabbitMqBroker.thaw();
     }
 
     @Override

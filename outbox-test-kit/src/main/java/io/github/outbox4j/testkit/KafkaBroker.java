@@ -76,6 +76,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final Map<String, String> extraProperties;
     private final Thread shutdownHook;
     private Process process;
+    private boolean frozen;
     private boolean formatted;
     private boolean closed;
 
@@ -158,11 +159,35 @@ public final class KafkaBroker implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Freezes the broker (SIGSTOP): its connections stay open and nothing answers on them, as in a long
+     * garbage-collection pause or behind a network that drops every packet. {@link #thaw()} lets it go on.
+     */
+    public synchronized void freeze() {
+        requireOpen();
+        if (!isRunning()) {
+            throw new IllegalStateException("The Kafka broker on port " + port + " is not running");
+        }
+        Signals.stop(process.pid());
+        frozen = true;
+        log.warn("Kafka broker on {} frozen (SIGSTOP, pid {})", bootstrapServers(), process.pid());
+    }
+
+    /** Lets a frozen broker go on (SIGCONT). Does nothing when it is not frozen. */
+    public synchronized void thaw() {
+        if (frozen && isRunning()) {
+            Signals.resume(process.pid());
+            log.info("Kafka broker on {} thawed (SIGCONT)", bootstrapServers());
+        }
+        frozen = false;
+    }
+
     /** Shuts the broker down gracefully (SIGTERM) and waits for its process to end; keeps the data. */
     public synchronized void stop() {
         if (!isRunning()) {
             return;
         }
+        thaw(); // a frozen process would not see the SIGTERM
         process.destroy();
         if (!awaitExit(STOP_TIMEOUT)) {
             log.warn("Kafka broker on port {} did not stop within {}; killing it", port, STOP_TIMEOUT);

@@ -9,6 +9,7 @@ import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxAlert;
 import io.github.outbox4j.OutboxHeaders;
 import io.github.outbox4j.OutboxMessage;
+import io.github.outbox4j.OutboxObserver;
 import io.github.outbox4j.OutboxSettings;
 import io.github.outbox4j.ReceivedMessage;
 import io.github.outbox4j.retry.RetryPolicy;
@@ -63,6 +64,15 @@ public abstract class OutboxTransportContract {
 
     /** Starts the broker again and waits until it accepts connections. */
     protected abstract void startBroker() throws Exception;
+
+    /**
+     * Freezes the broker (SIGSTOP): its connections stay open and nothing answers on them, as in a long pause or
+     * behind a network that drops every packet.
+     */
+    protected abstract void freezeBroker() throws Exception;
+
+    /** Lets the frozen broker go on (SIGCONT). */
+    protected abstract void thawBroker() throws Exception;
 
     /** Sends a message straight to the broker, past the outbox: a replay, or a message from a stranger. */
     protected abstract void sendRaw(String topic, String key, Map<String, String> headers, byte[] body)
@@ -171,13 +181,47 @@ public abstract class OutboxTransportContract {
 
     @Test
     void brokerOutageLosesNothingAndAppliesNothingTwice() throws Exception {
+        publishAndConsumeThrough("outage", "broker down", Duration.ofSeconds(20), this::stopBroker, this::startBroker);
+    }
+
+    @Test
+    void frozenBrokerLosesNothingAndAppliesNothingTwice() throws Exception {
+        // connections stay open and nothing answers, for longer than a send waits for its acknowledgment (Kafka's
+        // delivery.timeout.ms, 25 s; RabbitMQ's confirm timeout, 30 s): the sends under way fail and are retried
+        int sendFailures = publishAndConsumeThrough(
+                "frozen", "broker frozen", Duration.ofSeconds(35), this::freezeBroker, this::thawBroker);
+        assertThat(sendFailures)
+                .as("sends failed by their timeout while the broker was frozen")
+                .isPositive();
+    }
+
+    /** Begins or ends a fault; may throw anything. */
+    @FunctionalInterface
+    private interface Fault {
+        void run() throws Exception;
+    }
+
+    /**
+     * Publishes 20 messages a second, consumed by a group of 2, while the broker is taken away by {@code begin} for
+     * {@code duration} and brought back by {@code end}: publishing never fails, and every message is applied once.
+     * Returns how many send attempts failed.
+     */
+    private int publishAndConsumeThrough(String label, String fault, Duration duration, Fault begin, Fault end)
+            throws Exception {
         Outbox consumer = outbox(fastRetries());
         consumer.subscribe(topic, group, OrderPaid.class, 2, (OrderPaid payload, ReceivedMessage message) -> {
             recordEffect(message);
             return null;
         });
         consumer.start();
-        Outbox producer = started(fastRetries());
+        AtomicInteger sendFailures = new AtomicInteger();
+        Outbox producer = outbox(fastRetries(), new OutboxObserver() {
+            @Override
+            public void sendFailed(String topic, Throwable error) {
+                sendFailures.incrementAndGet();
+            }
+        });
+        producer.start();
         AtomicInteger published = new AtomicInteger();
         AtomicInteger publishFailures = new AtomicInteger();
         Runnable publishOne = () -> {
@@ -191,16 +235,20 @@ public abstract class OutboxTransportContract {
         };
 
         ScheduledExecutorService load = Executors.newSingleThreadScheduledExecutor();
+        int beforeFault;
+        long appliedDuringFault;
         try {
             ScheduledFuture<?> publishing = load.scheduleAtFixedRate(publishOne, 0, 50, TimeUnit.MILLISECONDS);
             await().atMost(Duration.ofSeconds(30)).until(() -> published.get() >= 50);
-            stopBroker();
-            int beforeOutage = published.get();
-            // the outage lasts 20 s of publishing; the broker comes back by itself on schedule
-            load.schedule(() -> null, 20, TimeUnit.SECONDS).get();
-            int duringOutage = published.get() - beforeOutage;
-            startBroker();
-            await().atMost(Duration.ofSeconds(30)).until(() -> published.get() >= beforeOutage + duringOutage + 50);
+            begin.run();
+            beforeFault = published.get();
+            // the fault lasts while publishing goes on; the broker comes back by itself on schedule
+            load.schedule(() -> null, duration.toMillis(), TimeUnit.MILLISECONDS)
+                    .get();
+            int duringFault = published.get() - beforeFault;
+            appliedDuringFault = distinctEffects();
+            end.run();
+            await().atMost(Duration.ofSeconds(30)).until(() -> published.get() >= beforeFault + duringFault + 50);
             publishing.cancel(false);
         } finally {
             // a publish under way when the load stops still commits: wait for it before counting
@@ -210,14 +258,26 @@ public abstract class OutboxTransportContract {
         int total = published.get();
 
         await().atMost(Duration.ofMinutes(3)).until(() -> distinctEffects() >= total);
+        assertThat(appliedDuringFault)
+                .as("messages applied by the end of the fault: none published during it came through, but for the one"
+                        + " publish that may have been under way when it began")
+                .isLessThanOrEqualTo(beforeFault + 1);
         assertThat(publishFailures.get())
-                .as("publishes that failed because of the outage")
+                .as("publishes that failed because of the fault")
                 .isZero();
         assertThat(distinctEffects()).isEqualTo(total);
         assertThat(totalEffects()).as("effects applied twice").isEqualTo(total);
         System.out.printf(
-                "[outage] %s: %d messages published, broker down 20 s, lost %d, applied twice %d%n",
-                getClass().getSimpleName(), total, total - distinctEffects(), totalEffects() - distinctEffects());
+                "[%s] %s: %d messages published, %s %d s, %d send attempts failed, lost %d, applied twice %d%n",
+                label,
+                getClass().getSimpleName(),
+                total,
+                fault,
+                duration.toSeconds(),
+                sendFailures.get(),
+                total - distinctEffects(),
+                totalEffects() - distinctEffects());
+        return sendFailures.get();
     }
 
     @Test
@@ -331,11 +391,16 @@ public abstract class OutboxTransportContract {
     }
 
     private Outbox outbox(RetryPolicy policy) {
+        return outbox(policy, OutboxObserver.NONE);
+    }
+
+    private Outbox outbox(RetryPolicy policy, OutboxObserver observer) {
         Outbox outbox = Outbox.builder()
                 .dataSource(dataSource())
                 .storageOptions(tables.options())
                 .transport(newTransport())
                 .retryPolicy(policy)
+                .observer(observer)
                 .settings(OutboxSettings.builder()
                         .pollInterval(Duration.ofMillis(200))
                         .build())

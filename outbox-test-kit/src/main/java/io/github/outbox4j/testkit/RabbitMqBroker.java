@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Breaks the test RabbitMQ broker on purpose, for tests of outages: closes chosen client connections, stops and
- * starts the broker application, all through {@code rabbitmqctl} on this machine.
+ * starts the broker application, all through {@code rabbitmqctl} on this machine, and freezes the node's process.
  *
  * <p>Only usable when {@code rabbitmqctl} runs here (as a user allowed to control the node) and
  * {@link TestServices#rabbitMqUri()} points at this machine's loopback, so that the node it controls is the one
@@ -38,6 +38,13 @@ public final class RabbitMqBroker {
 
     private static String unusableBecause;
     private static boolean checked;
+    /** The node's operating-system process while frozen, else 0. */
+    private static long frozenPid;
+
+    static {
+        // a test JVM that exits between freeze() and thaw() must not leave the machine's broker frozen
+        Runtime.getRuntime().addShutdownHook(new Thread(RabbitMqBroker::thaw, "rabbitmq-thaw-on-exit"));
+    }
 
     private RabbitMqBroker() {}
 
@@ -91,6 +98,30 @@ public final class RabbitMqBroker {
         rabbitmqctl("-q", "start_app");
         rabbitmqctl("-q", "await_startup");
         log.info("RabbitMQ application running");
+    }
+
+    /**
+     * Freezes the broker's node (SIGSTOP to its Erlang VM): every connection stays open and nothing answers on it,
+     * as in a long pause or behind a network that drops every packet. The caller must call {@link #thaw()} in a
+     * {@code finally} block or an {@code @AfterEach}; a JVM exit thaws it too.
+     */
+    public static synchronized void freeze() {
+        String pid = rabbitmqctl("-q", "eval", "os:getpid().").replaceAll("[^0-9]", "");
+        if (pid.isEmpty()) {
+            throw new IllegalStateException("rabbitmqctl did not tell the node's process id");
+        }
+        frozenPid = Long.parseLong(pid);
+        Signals.stop(frozenPid);
+        log.warn("RabbitMQ node frozen (SIGSTOP, pid {})", frozenPid);
+    }
+
+    /** Lets a frozen node go on (SIGCONT). Does nothing when it is not frozen. */
+    public static synchronized void thaw() {
+        if (frozenPid != 0) {
+            Signals.resume(frozenPid);
+            log.info("RabbitMQ node thawed (SIGCONT, pid {})", frozenPid);
+            frozenPid = 0;
+        }
     }
 
     private static synchronized String checkControllable() {
