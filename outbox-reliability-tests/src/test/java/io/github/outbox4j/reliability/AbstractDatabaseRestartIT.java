@@ -20,25 +20,29 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md §5.1 and §5.3 through real database server restarts: the test's own server ({@link PrivateDatabase}) is
- * stopped and started again, alternately cleanly and as a crash, while one outbox publishes a message every few
- * milliseconds and consumes them from the real Kafka broker, its handler writing an effect row in the inbox
- * transaction. The outbox is not told anything: its pool, dispatcher, retry processors and Kafka consumers must
- * find their way back by themselves. Publishes refused during an outage are the caller's to retry; every message
- * whose transaction committed must be applied exactly once.
+ * DESIGN.md §5.1 and §5.3 through real database server restarts and freezes: the test's own server ({@link
+ * PrivateDatabase}) is stopped and started again, alternately cleanly and as a crash, or frozen for a while, while
+ * one outbox publishes a message every few milliseconds and consumes them from the real Kafka broker, its handler
+ * writing an effect row in the inbox transaction. The outbox is not told anything: its pool, dispatcher, retry
+ * processors and Kafka consumers must find their way back by themselves. Publishes refused during an outage are the
+ * caller's to retry; every message whose transaction committed must be applied exactly once.
  *
- * <p>Extended once per database; {@value Scale#PROPERTY} multiplies the messages and the restarts.
+ * <p>Extended once per database; {@value Scale#PROPERTY} multiplies the messages, the restarts and the freezes.
  */
 abstract class AbstractDatabaseRestartIT {
     private static final String GROUP = "inventory";
     private static final int MESSAGES = Scale.of(400);
     private static final int RESTARTS = Scale.of(2);
     private static final Duration OUTAGE = Duration.ofSeconds(2);
+    private static final int FREEZES = Scale.of(1);
+    /** Longer than the lease of {@link FastRecovery#settings()}, 10 s. */
+    private static final Duration FREEZE = Duration.ofSeconds(15);
 
     /** The payload. */
     public record StockReserved(int sequence) {}
@@ -89,6 +93,98 @@ abstract class AbstractDatabaseRestartIT {
 
     @Test
     void everyCommittedMessageIsAppliedOnceThroughServerRestarts() throws Exception {
+        Outcome outcome = publishAndConsumeThrough(RESTARTS, round -> {
+            database.stop(round % 2 == 0);
+            // the server comes back by itself after the outage; the outbox is told nothing
+            after(OUTAGE, database::start);
+        });
+        int crashes = RESTARTS / 2;
+        System.out.printf(
+                "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each),"
+                        + " publishes refused during the outages=%d (of which committed after all and applied=%d),"
+                        + " lost=%d, applied twice=%d%n",
+                database.name(),
+                outcome.committed(),
+                RESTARTS,
+                RESTARTS - crashes,
+                crashes,
+                OUTAGE.toSeconds(),
+                outcome.refused(),
+                outcome.inDoubtApplied(),
+                outcome.lost(),
+                outcome.appliedTwice());
+
+        assertAppliedOnce(outcome);
+        assertThat(outcome.refused())
+                .as("the restarts must be felt by the publisher, or this run proved nothing")
+                .isPositive();
+    }
+
+    /**
+     * The server frozen (SIGSTOP) for longer than a claim's lease: every statement under way, the publisher's, the
+     * recorders', the retry processors' and the inbox's, waits with its connection open, and goes on when the server
+     * does; a claim made just before the freeze may see its lease run out before its outcome is written.
+     */
+    @Test
+    void everyCommittedMessageIsAppliedOnceThroughAFrozenServer() throws Exception {
+        Outcome outcome = publishAndConsumeThrough(FREEZES, round -> {
+            database.freeze();
+            try {
+                // the server goes on by itself after the freeze; the outbox is told nothing
+                after(FREEZE, database::thaw);
+            } finally {
+                database.thaw(); // also when the test failed meanwhile: the server must not stay frozen
+            }
+        });
+        System.out.printf(
+                "[db-frozen] %s: messages=%d, faults=%d server freezes (%d s each), longest publish=%d ms,"
+                        + " publishes refused during the freezes=%d (of which committed after all and applied=%d),"
+                        + " lost=%d, applied twice=%d%n",
+                database.name(),
+                outcome.committed(),
+                FREEZES,
+                FREEZE.toSeconds(),
+                outcome.longestPublish().toMillis(),
+                outcome.refused(),
+                outcome.inDoubtApplied(),
+                outcome.lost(),
+                outcome.appliedTwice());
+
+        assertAppliedOnce(outcome);
+        assertThat(outcome.longestPublish().compareTo(FREEZE.dividedBy(2)) >= 0 || outcome.refused() > 0)
+                .as("the freezes must be felt by the publisher (a publish waiting for the server, or refused by the"
+                        + " pool), or this run proved nothing")
+                .isTrue();
+    }
+
+    /** One fault of a run, the {@code round}th: begins it, and ends it or has it end. */
+    @FunctionalInterface
+    private interface Fault {
+        void inject(int round) throws Exception;
+    }
+
+    /** A step of a fault. */
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** What a run committed, and how its messages were applied. */
+    private record Outcome(
+            int committed,
+            int refused,
+            Duration longestPublish,
+            long inDoubtApplied,
+            long lost,
+            long appliedTwice,
+            long failedPublished,
+            long failedReceived) {}
+
+    /**
+     * One outbox publishes a message every 5 ms and consumes them from the real Kafka broker, while {@code fault}
+     * strikes {@code rounds} times, evenly over the messages; then waits until every committed message settled.
+     */
+    private Outcome publishAndConsumeThrough(int rounds, Fault fault) throws Exception {
         StorageOptions tables = testTables.options();
         outbox = Outbox.builder()
                 .dataSource(pool)
@@ -107,37 +203,27 @@ abstract class AbstractDatabaseRestartIT {
         Set<String> committed = ConcurrentHashMap.newKeySet();
         AtomicInteger refused = new AtomicInteger();
         AtomicInteger sequence = new AtomicInteger();
+        AtomicLong longestPublishNanos = new AtomicLong();
         ScheduledFuture<?> publishing = load.scheduleWithFixedDelay(
                 () -> {
                     int number = sequence.incrementAndGet();
+                    long start = System.nanoTime();
                     try {
                         committed.add(outbox.inTransaction(
                                 (connection, publisher) -> publisher.publish(topic, new StockReserved(number))));
                     } catch (RuntimeException e) {
                         refused.incrementAndGet();
                     }
+                    longestPublishNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
                 },
                 0,
                 5,
                 TimeUnit.MILLISECONDS);
 
-        int crashes = 0;
-        for (int round = 1; round <= RESTARTS; round++) {
-            int due = round * MESSAGES / (RESTARTS + 1);
+        for (int round = 1; round <= rounds; round++) {
+            int due = round * MESSAGES / (rounds + 1);
             await().atMost(Duration.ofMinutes(2)).until(() -> committed.size() >= due);
-            boolean crash = round % 2 == 0;
-            database.stop(crash);
-            crashes += crash ? 1 : 0;
-            // the server comes back by itself after the outage; the outbox is told nothing
-            restarter
-                    .schedule(
-                            () -> {
-                                database.start();
-                                return null;
-                            },
-                            OUTAGE.toMillis(),
-                            TimeUnit.MILLISECONDS)
-                    .get(2, TimeUnit.MINUTES);
+            fault.inject(round);
         }
         await().atMost(Duration.ofMinutes(2)).until(() -> committed.size() >= MESSAGES);
         publishing.cancel(false);
@@ -146,36 +232,37 @@ abstract class AbstractDatabaseRestartIT {
 
         Effects applied = new Effects(admin, effects);
         applied.awaitSettled(tables, committed, Duration.ofMinutes(3).multipliedBy(Scale.factor()));
-
-        long lost = applied.lost(committed);
-        long appliedTwice = applied.appliedTwice();
-        long inDoubtApplied = applied.distinct() - committed.size();
-        System.out.printf(
-                "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each),"
-                        + " publishes refused during the outages=%d (of which committed after all and applied=%d),"
-                        + " lost=%d, applied twice=%d%n",
-                database.name(),
+        return new Outcome(
                 committed.size(),
-                RESTARTS,
-                RESTARTS - crashes,
-                crashes,
-                OUTAGE.toSeconds(),
                 refused.get(),
-                inDoubtApplied,
-                lost,
-                appliedTwice);
+                Duration.ofNanos(longestPublishNanos.get()),
+                applied.distinct() - committed.size(),
+                applied.lost(committed),
+                applied.appliedTwice(),
+                applied.rows(tables.publishedTable(), "FAILED"),
+                applied.rows(tables.receivedTable(), "FAILED"));
+    }
 
-        assertThat(lost).as("committed messages never applied").isZero();
-        assertThat(appliedTwice).as("messages whose effect was applied twice").isZero();
-        assertThat(refused.get())
-                .as("the restarts must be felt by the publisher, or this run proved nothing")
-                .isPositive();
-        assertThat(applied.rows(tables.publishedTable(), "FAILED"))
-                .as("published rows FAILED")
+    /** Runs {@code step} after {@code delay} on another thread, as the server coming back by itself, and waits. */
+    private void after(Duration delay, Step step) throws Exception {
+        restarter
+                .schedule(
+                        () -> {
+                            step.run();
+                            return null;
+                        },
+                        delay.toMillis(),
+                        TimeUnit.MILLISECONDS)
+                .get(2, TimeUnit.MINUTES);
+    }
+
+    private static void assertAppliedOnce(Outcome outcome) {
+        assertThat(outcome.lost()).as("committed messages never applied").isZero();
+        assertThat(outcome.appliedTwice())
+                .as("messages whose effect was applied twice")
                 .isZero();
-        assertThat(applied.rows(tables.receivedTable(), "FAILED"))
-                .as("received rows FAILED")
-                .isZero();
+        assertThat(outcome.failedPublished()).as("published rows FAILED").isZero();
+        assertThat(outcome.failedReceived()).as("received rows FAILED").isZero();
     }
 
     private static HikariDataSource pool(String url, String name, int size, Duration connectionTimeout) {

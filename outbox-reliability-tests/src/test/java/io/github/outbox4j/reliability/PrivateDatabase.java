@@ -20,6 +20,15 @@ interface PrivateDatabase extends AutoCloseable {
     /** Starts it again and waits until it accepts connections. */
     void start() throws Exception;
 
+    /**
+     * Freezes the server and its worker processes (SIGSTOP): its connections stay open and nothing answers on them,
+     * as in a long pause of its machine or behind a network that drops every packet.
+     */
+    void freeze();
+
+    /** Lets the frozen server go on (SIGCONT). Does nothing when it is not frozen. */
+    void thaw();
+
     /** Stops it if it runs and deletes its data. */
     @Override
     void close();

@@ -1,5 +1,6 @@
 package io.github.outbox4j.reliability;
 
+import io.github.outbox4j.testkit.Signals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ final class PrivateMariaDb implements PrivateDatabase {
     private final int port;
     private final Thread shutdownHook;
     private Process process;
+    private List<Long> frozen = List.of();
 
     private PrivateMariaDb(Path directory) {
         this.directory = directory;
@@ -103,7 +105,19 @@ final class PrivateMariaDb implements PrivateDatabase {
     }
 
     @Override
+    public void freeze() {
+        frozen = Signals.stopTree(process.pid());
+    }
+
+    @Override
+    public void thaw() {
+        Signals.resume(frozen);
+        frozen = List.of();
+    }
+
+    @Override
     public void stop(boolean crash) throws InterruptedException {
+        thaw(); // a frozen server would not see the SIGTERM
         if (crash) {
             process.destroyForcibly();
         } else {

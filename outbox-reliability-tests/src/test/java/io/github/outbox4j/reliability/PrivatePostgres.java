@@ -1,5 +1,6 @@
 package io.github.outbox4j.reliability;
 
+import io.github.outbox4j.testkit.Signals;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,6 +36,7 @@ final class PrivatePostgres implements PrivateDatabase {
     private final int port;
     private final Thread shutdownHook;
     private boolean running;
+    private List<Long> frozen = List.of();
 
     private PrivatePostgres(Path bin, String runAs, Path directory) {
         this.bin = bin;
@@ -121,8 +123,27 @@ final class PrivatePostgres implements PrivateDatabase {
         running = true;
     }
 
+    /** The postmaster first (its pid is the first line of {@code postmaster.pid}), then its backends and workers. */
+    @Override
+    public void freeze() {
+        try {
+            long postmaster = Long.parseLong(
+                    Files.readAllLines(data.resolve("postmaster.pid")).get(0).strip());
+            frozen = Signals.stopTree(postmaster);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read the postmaster's pid", e);
+        }
+    }
+
+    @Override
+    public void thaw() {
+        Signals.resume(frozen);
+        frozen = List.of();
+    }
+
     @Override
     public void stop(boolean crash) {
+        thaw(); // a frozen server would not see pg_ctl's signal
         pgCtl(List.of("-m", crash ? "immediate" : "fast", "-w", "-t", "60", "stop"));
         running = false;
     }

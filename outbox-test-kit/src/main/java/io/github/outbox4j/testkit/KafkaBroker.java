@@ -168,7 +168,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (!isRunning()) {
             throw new IllegalStateException("The Kafka broker on port " + port + " is not running");
         }
-        Signals.stop(process.pid());
+        Signals.stop(List.of(process.pid()));
         frozen = true;
         log.warn("Kafka broker on {} frozen (SIGSTOP, pid {})", bootstrapServers(), process.pid());
     }
@@ -176,7 +176,7 @@ public final class KafkaBroker implements AutoCloseable {
     /** Lets a frozen broker go on (SIGCONT). Does nothing when it is not frozen. */
     public synchronized void thaw() {
         if (frozen && isRunning()) {
-            Signals.resume(process.pid());
+            Signals.resume(List.of(process.pid()));
             log.info("Kafka broker on {} thawed (SIGCONT)", bootstrapServers());
         }
         frozen = false;

@@ -111,14 +111,14 @@ public final class RabbitMqBroker {
             throw new IllegalStateException("rabbitmqctl did not tell the node's process id");
         }
         frozenPid = Long.parseLong(pid);
-        Signals.stop(frozenPid);
+        Signals.stop(List.of(frozenPid));
         log.warn("RabbitMQ node frozen (SIGSTOP, pid {})", frozenPid);
     }
 
     /** Lets a frozen node go on (SIGCONT). Does nothing when it is not frozen. */
     public static synchronized void thaw() {
         if (frozenPid != 0) {
-            Signals.resume(frozenPid);
+            Signals.resume(List.of(frozenPid));
             log.info("RabbitMQ node thawed (SIGCONT, pid {})", frozenPid);
             frozenPid = 0;
         }
