@@ -1,6 +1,6 @@
 package io.github.outbox4j.reliability;
 
-import io.github.outbox4j.testkit.Signals;
+import io.github.outbox4j.testkit.ProcessFreezer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +29,7 @@ final class PrivateMariaDb implements PrivateDatabase {
     private final int port;
     private final Thread shutdownHook;
     private Process process;
-    private List<Long> frozen = List.of();
+    private final ProcessFreezer freezer = new ProcessFreezer();
 
     private PrivateMariaDb(Path directory) {
         this.directory = directory;
@@ -106,13 +106,12 @@ final class PrivateMariaDb implements PrivateDatabase {
 
     @Override
     public void freeze() {
-        frozen = Signals.stopTree(process.pid());
+        freezer.freeze(process.pid());
     }
 
     @Override
     public void thaw() {
-        Signals.resume(frozen);
-        frozen = List.of();
+        freezer.thaw();
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.github.outbox4j.reliability;
 
-import io.github.outbox4j.testkit.Signals;
+import io.github.outbox4j.testkit.ProcessFreezer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -36,7 +36,7 @@ final class PrivatePostgres implements PrivateDatabase {
     private final int port;
     private final Thread shutdownHook;
     private boolean running;
-    private List<Long> frozen = List.of();
+    private final ProcessFreezer freezer = new ProcessFreezer();
 
     private PrivatePostgres(Path bin, String runAs, Path directory) {
         this.bin = bin;
@@ -129,7 +129,7 @@ final class PrivatePostgres implements PrivateDatabase {
         try {
             long postmaster = Long.parseLong(
                     Files.readAllLines(data.resolve("postmaster.pid")).get(0).strip());
-            frozen = Signals.stopTree(postmaster);
+            freezer.freeze(postmaster);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read the postmaster's pid", e);
         }
@@ -137,8 +137,7 @@ final class PrivatePostgres implements PrivateDatabase {
 
     @Override
     public void thaw() {
-        Signals.resume(frozen);
-        frozen = List.of();
+        freezer.thaw();
     }
 
     @Override

@@ -75,8 +75,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final int controllerPort;
     private final Map<String, String> extraProperties;
     private final Thread shutdownHook;
+    private final ProcessFreezer freezer = new ProcessFreezer();
     private Process process;
-    private boolean frozen;
     private boolean formatted;
     private boolean closed;
 
@@ -168,18 +168,15 @@ public final class KafkaBroker implements AutoCloseable {
         if (!isRunning()) {
             throw new IllegalStateException("The Kafka broker on port " + port + " is not running");
         }
-        Signals.stop(List.of(process.pid()));
-        frozen = true;
+        freezer.freeze(process.pid());
         log.warn("Kafka broker on {} frozen (SIGSTOP, pid {})", bootstrapServers(), process.pid());
     }
 
     /** Lets a frozen broker go on (SIGCONT). Does nothing when it is not frozen. */
     public synchronized void thaw() {
-        if (frozen && isRunning()) {
-            Signals.resume(List.of(process.pid()));
+        if (freezer.thaw()) {
             log.info("Kafka broker on {} thawed (SIGCONT)", bootstrapServers());
         }
-        frozen = false;
     }
 
     /** Shuts the broker down gracefully (SIGTERM) and waits for its process to end; keeps the data. */

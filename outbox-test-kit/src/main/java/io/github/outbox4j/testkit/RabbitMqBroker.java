@@ -38,8 +38,7 @@ public final class RabbitMqBroker {
 
     private static String unusableBecause;
     private static boolean checked;
-    /** The node's operating-system process while frozen, else 0. */
-    private static long frozenPid;
+    private static final ProcessFreezer node = new ProcessFreezer();
 
     static {
         // a test JVM that exits between freeze() and thaw() must not leave the machine's broker frozen
@@ -101,26 +100,23 @@ public final class RabbitMqBroker {
     }
 
     /**
-     * Freezes the broker's node (SIGSTOP to its Erlang VM): every connection stays open and nothing answers on it,
-     * as in a long pause or behind a network that drops every packet. The caller must call {@link #thaw()} in a
-     * {@code finally} block or an {@code @AfterEach}; a JVM exit thaws it too.
+     * Freezes the broker's node (SIGSTOP to its Erlang VM and the processes it started): every connection stays open
+     * and nothing answers on it, as in a long pause or behind a network that drops every packet. The caller must call
+     * {@link #thaw()} in a {@code finally} block or an {@code @AfterEach}; a JVM exit thaws it too.
      */
     public static synchronized void freeze() {
         String pid = rabbitmqctl("-q", "eval", "os:getpid().").replaceAll("[^0-9]", "");
         if (pid.isEmpty()) {
             throw new IllegalStateException("rabbitmqctl did not tell the node's process id");
         }
-        frozenPid = Long.parseLong(pid);
-        Signals.stop(List.of(frozenPid));
-        log.warn("RabbitMQ node frozen (SIGSTOP, pid {})", frozenPid);
+        node.freeze(Long.parseLong(pid));
+        log.warn("RabbitMQ node frozen (SIGSTOP, pid {})", pid);
     }
 
     /** Lets a frozen node go on (SIGCONT). Does nothing when it is not frozen. */
     public static synchronized void thaw() {
-        if (frozenPid != 0) {
-            Signals.resume(List.of(frozenPid));
-            log.info("RabbitMQ node thawed (SIGCONT, pid {})", frozenPid);
-            frozenPid = 0;
+        if (node.thaw()) {
+            log.info("RabbitMQ node thawed (SIGCONT)");
         }
     }
 

@@ -6,36 +6,40 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sends signals to processes with {@code kill(1)}: the JDK sends only SIGTERM and SIGKILL. SIGSTOP freezes a server
- * the way a long pause or a network that drops every packet does: its connections stay open and nothing answers on
- * them. SIGCONT lets it go on where it stopped.
+ * Freezes a server's processes with SIGSTOP and lets them go on with SIGCONT, remembering which it froze. A frozen
+ * server behaves as in a long pause or behind a network that drops every packet: its connections stay open and
+ * nothing answers on them. The signals are sent with {@code kill(1)}: the JDK sends only SIGTERM and SIGKILL.
+ * Thread-safe.
  */
-public final class Signals {
-    private Signals() {}
-
-    /** Freezes the processes (SIGSTOP). */
-    public static void stop(List<Long> pids) {
-        send("STOP", pids);
-    }
-
-    /** Lets frozen processes go on (SIGCONT); one that has ended meanwhile is left out. */
-    public static void resume(List<Long> pids) {
-        send("CONT", pids);
-    }
+public final class ProcessFreezer {
+    private List<Long> frozen = List.of();
 
     /**
      * Freezes {@code root} and then every process it started, as a server's worker processes: the root first, so that
-     * it starts no more. Returns the processes frozen, for {@link #resume}.
+     * it starts no more.
      */
-    public static List<Long> stopTree(long root) {
+    public synchronized void freeze(long root) {
         ProcessHandle handle = ProcessHandle.of(root)
                 .orElseThrow(() -> new IllegalStateException("No process " + root + " to freeze"));
-        stop(List.of(root));
-        List<Long> frozen = new ArrayList<>();
-        frozen.add(root);
-        handle.descendants().forEach(child -> frozen.add(child.pid()));
-        stop(frozen.subList(1, frozen.size()));
-        return frozen;
+        send("STOP", List.of(root));
+        List<Long> processes = new ArrayList<>();
+        processes.add(root);
+        handle.descendants().forEach(child -> processes.add(child.pid()));
+        send("STOP", processes.subList(1, processes.size()));
+        frozen = processes;
+    }
+
+    /**
+     * Lets the frozen processes go on; one that has ended meanwhile is left out. Returns whether any was frozen (it
+     * does nothing otherwise).
+     */
+    public synchronized boolean thaw() {
+        if (frozen.isEmpty()) {
+            return false;
+        }
+        send("CONT", frozen);
+        frozen = List.of();
+        return true;
     }
 
     private static void send(String signal, List<Long> pids) {
