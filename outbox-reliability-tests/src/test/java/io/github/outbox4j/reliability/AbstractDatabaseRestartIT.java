@@ -100,19 +100,14 @@ abstract class AbstractDatabaseRestartIT {
         });
         int crashes = RESTARTS / 2;
         System.out.printf(
-                "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each),"
-                        + " publishes refused during the outages=%d (of which committed after all and applied=%d),"
-                        + " lost=%d, applied twice=%d%n",
+                "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each), %s%n",
                 database.name(),
                 outcome.committed(),
                 RESTARTS,
                 RESTARTS - crashes,
                 crashes,
                 OUTAGE.toSeconds(),
-                outcome.refused(),
-                outcome.inDoubtApplied(),
-                outcome.lost(),
-                outcome.appliedTwice());
+                outcome.figures("outages"));
 
         assertAppliedOnce(outcome);
         assertThat(outcome.refused())
@@ -137,18 +132,13 @@ abstract class AbstractDatabaseRestartIT {
             }
         });
         System.out.printf(
-                "[db-frozen] %s: messages=%d, faults=%d server freezes (%d s each), longest publish=%d ms,"
-                        + " publishes refused during the freezes=%d (of which committed after all and applied=%d),"
-                        + " lost=%d, applied twice=%d%n",
+                "[db-frozen] %s: messages=%d, faults=%d server freezes (%d s each), longest publish=%d ms, %s%n",
                 database.name(),
                 outcome.committed(),
                 FREEZES,
                 FREEZE.toSeconds(),
                 outcome.longestPublish().toMillis(),
-                outcome.refused(),
-                outcome.inDoubtApplied(),
-                outcome.lost(),
-                outcome.appliedTwice());
+                outcome.figures("freezes"));
 
         assertAppliedOnce(outcome);
         assertThat(outcome.longestPublish().compareTo(FREEZE.dividedBy(2)) >= 0 || outcome.refused() > 0)
@@ -178,7 +168,16 @@ abstract class AbstractDatabaseRestartIT {
             long lost,
             long appliedTwice,
             long failedPublished,
-            long failedReceived) {}
+            long failedReceived) {
+
+        /** What every run reports after its faults: the publishes they refused, and how the messages were applied. */
+        String figures(String faults) {
+            return String.format(
+                    "publishes refused during the %s=%d (of which committed after all and applied=%d), lost=%d,"
+                            + " applied twice=%d",
+                    faults, refused, inDoubtApplied, lost, appliedTwice);
+        }
+    }
 
     /**
      * One outbox publishes a message every 5 ms and consumes them from the real Kafka broker, while {@code fault}
