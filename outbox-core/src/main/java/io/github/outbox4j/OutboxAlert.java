@@ -40,7 +40,8 @@ public record OutboxAlert(
     public String summary() {
         String side = kind == MessageKind.PUBLISHED ? "could not be sent" : "could not be handled by group " + group;
         return count + (count == 1 ? " message" : " messages") + " of topic '" + topic + "' " + side
-                + " and are FAILED (ids " + messageIds + (count > messageIds.size() ? ", ..." : "")
+                + (count == 1 ? " and is FAILED (id " : " and are FAILED (ids ") + messageIds
+                + (count > messageIds.size() ? ", ..." : "")
                 + "); last error: " + lastError;
     }
 }

@@ -66,6 +66,7 @@ public final class MessageProcessor {
     private final Duration failedRetention;
     private final Retry[] retriesByBudget;
     private final OutboxObserver observer;
+    private final FailureLog failures;
 
     public MessageProcessor(
             MessageKind kind,
@@ -90,6 +91,7 @@ public final class MessageProcessor {
         this.succeededRetention = succeededRetention;
         this.failedRetention = failedRetention;
         this.observer = observer;
+        this.failures = new FailureLog(log, clock);
         this.retriesByBudget = new Retry[policy.immediateAttempts() + 1];
         for (int budget = 1; budget <= policy.immediateAttempts(); budget++) {
             retriesByBudget[budget] = Retry.of(
@@ -233,17 +235,11 @@ public final class MessageProcessor {
             return MessageOutcome.failed(message, attempts, expiry(now, failedRetention), description);
         }
         if (!isRetryable(error) || policy.isExhausted(attempts)) {
-            log.warn(
-                    "{} message {} of topic '{}' FAILED after {} attempts: {}",
-                    kind,
-                    message.id(),
-                    message.topic(),
-                    attempts,
-                    description);
+            failures.exhausted(kind, message, attempts, error);
             return MessageOutcome.failed(message, attempts, expiry(now, failedRetention), description);
         }
         Instant next = now.plus(policy.delayAfter(attempts));
-        log.debug("{} message {} attempt {} failed, next at {}: {}", kind, message.id(), attempts, next, description);
+        failures.retrying(kind, message, attempts, policy.maxAttempts(), next, error);
         return MessageOutcome.retrying(message, attempts, next, description);
     }
 
@@ -305,7 +301,7 @@ public final class MessageProcessor {
         return current;
     }
 
-    private static String describe(Throwable error) {
+    static String describe(Throwable error) {
         if (error instanceof java.util.concurrent.TimeoutException) {
             return "no answer within the attempt timeout (" + error.getClass().getName() + ")";
         }

@@ -38,8 +38,8 @@ class AlertDispatcherTest {
             assertThat(alert.lastError()).isEqualTo("broker down");
             assertThat(alert.raisedAt()).isEqualTo(T0);
             assertThat(alert.summary())
-                    .contains("1 message of topic 'order.paid'")
-                    .contains("broker down");
+                    .isEqualTo("1 message of topic 'order.paid' could not be sent and is FAILED (id [m-1]);"
+                            + " last error: broker down");
         });
     }
 
@@ -68,7 +68,10 @@ class AlertDispatcherTest {
                         IntStream.rangeClosed(1, 10).mapToObj(i -> "m-" + i).toList());
         assertThat(summary.lastError()).isEqualTo("error 14");
         assertThat(summary.raisedAt()).isEqualTo(T0.plus(WINDOW));
-        assertThat(summary.summary()).contains("14 messages").contains(", ...");
+        assertThat(summary.summary())
+                .contains("14 messages")
+                .contains("and are FAILED (ids [")
+                .contains(", ...");
     }
 
     @Test

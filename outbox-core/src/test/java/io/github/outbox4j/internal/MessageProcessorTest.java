@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import io.github.outbox4j.MessageStatus;
 import io.github.outbox4j.OutboxAlert;
 import io.github.outbox4j.OutboxException;
@@ -13,6 +14,7 @@ import io.github.outbox4j.OutboxSerializationException;
 import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.StoredMessage;
 import io.github.outbox4j.testing.InMemoryOutboxStorage;
+import io.github.outbox4j.testing.LogCapture;
 import io.github.outbox4j.testing.MutableClock;
 import io.github.outbox4j.testing.RecordingAlertListener;
 import io.github.outbox4j.testing.TestRows;
@@ -371,6 +373,35 @@ class MessageProcessorTest {
         assertThat(attempt.times()).hasSize(2);
         assertThat(storage.published("m-1").status()).isEqualTo(MessageStatus.FAILED);
         assertThat(storage.published("m-1").attempts()).isEqualTo(2);
+    }
+
+    @Test
+    void aBrokerOutageFailingAWholeBatchLogsOneWarningAMinuteWithTheRestCounted() {
+        attempt.answer(message -> CompletableFuture.failedFuture(new IllegalStateException("broker down")));
+        MessageProcessor processor = processor(POLICY, Duration.ofSeconds(5));
+        List<StoredMessage> batch = IntStream.range(0, 100)
+                .mapToObj(i -> TestRows.pending("m-" + i, null, T0, T0.plus(POLICY.firstDelay())))
+                .toList();
+        batch.forEach(row -> storage.insertPublished(null, row));
+
+        try (LogCapture logs = LogCapture.of(MessageProcessor.class)) {
+            process(processor, batch);
+
+            assertThat(logs.messages(Level.WARN))
+                    .singleElement()
+                    .satisfies(line -> assertThat(line)
+                            .contains("of topic '" + TestRows.TOPIC + "' failed (attempt 3 of 50)")
+                            .contains("java.lang.IllegalStateException: broker down"));
+            assertThat(logs.messages(Level.DEBUG)).hasSize(99);
+
+            clock.set(T0.plus(POLICY.firstDelay()));
+            pollOnce(processor);
+
+            assertThat(logs.messages(Level.WARN)).hasSize(2);
+            assertThat(logs.messages(Level.WARN).get(1))
+                    .contains("failed (attempt 4 of 50)")
+                    .endsWith("[and 99 more failed attempts of this topic since " + T0 + ", logged at DEBUG]");
+        }
     }
 
     /** The whole cycle of one batch, as the engine runs it: start the attempts, then record their outcomes. */

@@ -17,11 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -32,8 +36,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
  * The reference scenario end to end, against a real database and a real broker: one subclass per pair. An order
  * is paid through {@code @TransactionalPublish}; three {@code @Subscribe} consumers in different groups (inventory,
  * membership, warehouse) write their effects with {@code JdbcTemplate}, each exactly once, the warehouse after a
- * failed first attempt; a rolled-back payment sends nothing; a message whose consumer keeps failing ends FAILED, is
- * listed by the operations endpoint and requeued through it.
+ * failed first attempt; a rolled-back payment sends nothing; a message whose consumer keeps failing is logged, ends
+ * FAILED, is listed by the operations endpoint and requeued through it.
  *
  * <p>Every class uses its own tables, topics, groups (and RabbitMQ exchange), so runs in parallel never meet; the
  * tables are dropped when the class is done.
@@ -55,6 +59,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
             "spring.datasource.hikari.maximum-pool-size=24"
         })
 @DirtiesContext
+@ExtendWith(OutputCaptureExtension.class)
 abstract class AbstractScenarioIT {
     private static final Duration DEADLINE = Duration.ofSeconds(90);
     private static final AtomicLong ORDER_IDS = new AtomicLong(1000);
@@ -178,7 +183,7 @@ abstract class AbstractScenarioIT {
     }
 
     @Test
-    void aFailedMessageIsListedAndRequeuedByTheEndpoint() {
+    void aFailedMessageIsLoggedListedAndRequeuedByTheEndpoint(CapturedOutput output) {
         long orderId = newOrder();
         String group = "audit-" + property("scenario.suffix");
         String topic = property("scenario.refund-topic");
@@ -199,6 +204,15 @@ abstract class AbstractScenarioIT {
                 .messages()
                 .get(0)
                 .id();
+        String handling = "WARN +\\[[^]]+] \\S+MessageProcessor - "
+                + Pattern.quote("Handling message %s of topic '%s' for group '%s'".formatted(id, topic, group));
+        assertThat(output.getOut())
+                .as("each failure at WARN, with the handler's exception and where it was thrown")
+                .containsPattern(handling + Pattern.quote(" failed (attempt 2 of 3); next attempt at "))
+                .containsPattern(handling
+                        + Pattern.quote(" FAILED after 3 attempts; it is kept for a manual requeue:"
+                                + " java.lang.IllegalStateException: the audit log is read-only"))
+                .contains("at " + Audit.class.getName() + ".recordRefund(");
 
         audit.failing = false;
         assertThat(endpoint.requeue("received", id, group).done()).isTrue();
