@@ -25,12 +25,14 @@ public final class Cleaner implements AutoCloseable {
     private final int batchSize;
     private final ScheduledExecutorService executor =
             Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("cleanup"));
+    private final RepeatedFailureLog failures;
 
     public Cleaner(OutboxStorage storage, Clock clock, Duration interval, int batchSize) {
         this.storage = storage;
         this.clock = clock;
         this.interval = interval;
         this.batchSize = batchSize;
+        this.failures = new RepeatedFailureLog(log, clock, "Deleting expired outbox rows");
     }
 
     public void start() {
@@ -59,8 +61,9 @@ public final class Cleaner implements AutoCloseable {
             if (deleted > 0) {
                 log.debug("Deleted {} expired outbox rows", deleted);
             }
+            failures.succeeded();
         } catch (RuntimeException e) {
-            log.warn("Deleting expired outbox rows failed; trying again in {}", interval, e);
+            failures.failed(interval, e);
         }
     }
 

@@ -40,6 +40,7 @@ public final class RetryProcessor implements AutoCloseable {
     private final AtomicInteger recruited = new AtomicInteger();
     private final Runnable afterPoll;
     private final ScheduledExecutorService executor;
+    private final RepeatedFailureLog pollFailures;
     private volatile boolean closed;
 
     public RetryProcessor(
@@ -59,6 +60,7 @@ public final class RetryProcessor implements AutoCloseable {
         this.batchSize = batchSize;
         this.threads = threads;
         this.afterPoll = afterPoll;
+        this.pollFailures = new RepeatedFailureLog(log, clock, "Polling due " + processor.kind() + " messages");
         this.executor = Executors.newScheduledThreadPool(
                 threads,
                 new NamedThreadFactory("retry-" + processor.kind().name().toLowerCase()));
@@ -131,15 +133,11 @@ public final class RetryProcessor implements AutoCloseable {
     private void pollSafely() {
         try {
             drain(true);
+            pollFailures.succeeded();
         } catch (RuntimeException | Error e) {
             // an exception escaping a scheduled task would cancel every later poll
             MessageProcessor.rethrowIfFatal(e);
-            log.warn(
-                    "Polling due {} messages failed, trying again in {}: {}",
-                    processor.kind(),
-                    pollInterval,
-                    e.getMessage(),
-                    e);
+            pollFailures.failed(pollInterval, e);
         } finally {
             try {
                 afterPoll.run();

@@ -4,11 +4,13 @@ import static io.github.outbox4j.MessageKind.PUBLISHED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import io.github.outbox4j.MessageStatus;
 import io.github.outbox4j.OutboxObserver;
 import io.github.outbox4j.retry.RetryPolicy;
 import io.github.outbox4j.spi.StoredMessage;
 import io.github.outbox4j.testing.InMemoryOutboxStorage;
+import io.github.outbox4j.testing.LogCapture;
 import io.github.outbox4j.testing.MutableClock;
 import io.github.outbox4j.testing.RecordingAlertListener;
 import io.github.outbox4j.testing.TestRows;
@@ -145,16 +147,7 @@ class RetryProcessorTest {
     void backgroundPollingProcessesDueRowsAndRunsTheAfterPollTask() {
         addDueRows(3);
         AtomicInteger afterPolls = new AtomicInteger();
-        RetryProcessor retryProcessor = new RetryProcessor(
-                storage,
-                processor((message, attempt) -> CompletableFuture.completedFuture(null)),
-                clock,
-                Duration.ofMillis(10),
-                LEASE,
-                10,
-                1,
-                afterPolls::incrementAndGet);
-        started.add(retryProcessor);
+        RetryProcessor retryProcessor = pollingEvery10Ms(afterPolls::incrementAndGet);
 
         retryProcessor.start();
 
@@ -169,19 +162,10 @@ class RetryProcessorTest {
         addDueRows(3);
         storage.failNextClaims(2);
         AtomicInteger afterPolls = new AtomicInteger();
-        RetryProcessor retryProcessor = new RetryProcessor(
-                storage,
-                processor((message, attempt) -> CompletableFuture.completedFuture(null)),
-                clock,
-                Duration.ofMillis(10),
-                LEASE,
-                10,
-                1,
-                () -> {
-                    afterPolls.incrementAndGet();
-                    throw new IllegalStateException("after-poll task failed");
-                });
-        started.add(retryProcessor);
+        RetryProcessor retryProcessor = pollingEvery10Ms(() -> {
+            afterPolls.incrementAndGet();
+            throw new IllegalStateException("after-poll task failed");
+        });
 
         retryProcessor.start();
 
@@ -189,6 +173,30 @@ class RetryProcessorTest {
                 .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
                         .isEqualTo(3));
         assertThat(afterPolls.get()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void aStorageFailingPollAfterPollLogsOneWarningAndItsRecovery() {
+        addDueRows(3);
+        storage.failNextClaims(50);
+        RetryProcessor retryProcessor = pollingEvery10Ms(() -> {});
+
+        try (LogCapture logs = LogCapture.of(RetryProcessor.class)) {
+            retryProcessor.start();
+
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(storage.count(PUBLISHED, MessageStatus.SUCCEEDED))
+                            .isEqualTo(3));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(logs.messages(Level.INFO))
+                            .containsExactly(
+                                    "Polling due PUBLISHED messages works again, after 50 failures since " + T0));
+            assertThat(logs.messages(Level.WARN))
+                    .as("the clock stood still: one warning for the 50 polls that failed")
+                    .singleElement()
+                    .satisfies(line -> assertThat(line).startsWith("Polling due PUBLISHED messages failed"));
+            assertThat(logs.messages(Level.DEBUG)).hasSize(49);
+        }
     }
 
     @Test
@@ -260,6 +268,21 @@ class RetryProcessorTest {
             storage.insertPublished(
                     null, TestRows.pending(String.format("m-%03d", i), null, T0, T0.minusSeconds(count - i)));
         }
+    }
+
+    /** A processor for background polling, every 10 ms, whose attempts all succeed; not started yet. */
+    private RetryProcessor pollingEvery10Ms(Runnable afterPoll) {
+        RetryProcessor retryProcessor = new RetryProcessor(
+                storage,
+                processor((message, attempt) -> CompletableFuture.completedFuture(null)),
+                clock,
+                Duration.ofMillis(10),
+                LEASE,
+                10,
+                1,
+                afterPoll);
+        started.add(retryProcessor);
+        return retryProcessor;
     }
 
     private RetryProcessor retryProcessor(MessageProcessor.Attempt attempt, int batchSize) {

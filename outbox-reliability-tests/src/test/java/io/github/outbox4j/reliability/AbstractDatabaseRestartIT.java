@@ -3,10 +3,15 @@ package io.github.outbox4j.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.ReceivedMessage;
+import io.github.outbox4j.internal.RetryProcessor;
 import io.github.outbox4j.spi.StorageOptions;
 import io.github.outbox4j.testkit.FastRecovery;
 import io.github.outbox4j.testkit.TestServices;
@@ -24,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * DESIGN.md §5.1 and §5.3 through real database server restarts and freezes: the test's own server ({@link
@@ -93,26 +99,55 @@ abstract class AbstractDatabaseRestartIT {
 
     @Test
     void everyCommittedMessageIsAppliedOnceThroughServerRestarts() throws Exception {
-        Outcome outcome = publishAndConsumeThrough(RESTARTS, round -> {
-            database.stop(round % 2 == 0);
-            // the server comes back by itself after the outage; the outbox is told nothing
-            after(OUTAGE, database::start);
-        });
+        Logger retryLogger = (Logger) LoggerFactory.getLogger(RetryProcessor.class);
+        ListAppender<ILoggingEvent> retryLog = new ListAppender<>();
+        retryLog.start();
+        retryLogger.addAppender(retryLog);
+        Outcome outcome;
+        try {
+            outcome = publishAndConsumeThrough(RESTARTS, round -> {
+                database.stop(round % 2 == 0);
+                // the server comes back by itself after the outage; the outbox is told nothing
+                after(OUTAGE, database::start);
+            });
+        } finally {
+            retryLogger.detachAppender(retryLog);
+        }
+        long outagesTold = count(retryLog, Level.WARN, " failed, trying again in ");
+        long recoveriesTold = count(retryLog, Level.INFO, " works again, after ");
         int crashes = RESTARTS / 2;
         System.out.printf(
-                "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each), %s%n",
+                "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each), %s;"
+                        + " told by the retry processors' log: %d outages, %d recoveries%n",
                 database.name(),
                 outcome.committed(),
                 RESTARTS,
                 RESTARTS - crashes,
                 crashes,
                 OUTAGE.toSeconds(),
-                outcome.figures("outages"));
+                outcome.figures("outages"),
+                outagesTold,
+                recoveriesTold);
 
         assertAppliedOnce(outcome);
         assertThat(outcome.refused())
                 .as("the restarts must be felt by the publisher, or this run proved nothing")
                 .isPositive();
+        assertThat(outagesTold)
+                .as("the retry processors' polls must have failed, or this check proved nothing")
+                .isPositive();
+        assertThat(recoveriesTold)
+                .as("each retry processor tells when its polls fail, and once again when they work again")
+                .isEqualTo(outagesTold);
+    }
+
+    private static long count(ListAppender<ILoggingEvent> log, Level level, String text) {
+        synchronized (log) { // AppenderBase.doAppend appends under the same lock
+            return log.list.stream()
+                    .filter(event -> event.getLevel() == level
+                            && event.getFormattedMessage().contains(text))
+                    .count();
+        }
     }
 
     /**
