@@ -341,15 +341,17 @@ final class GroupConsumer {
                 Delivery first = batch.get(0);
                 long redelivered =
                         batch.stream().filter(d -> d.envelope().isRedeliver()).count();
+                // one line each time, as every consumer fails so once a backoff while the database is down
                 log.warn(
-                        "Group '{}' could not take {} message(s) (first {}, routing key '{}'{}); requeued in {}",
+                        "Group '{}' could not take {} message(s) (first {}, routing key '{}'{}): {}; requeued in {}",
                         subscription.group(),
                         batch.size(),
                         first.message().id(),
                         first.envelope().getRoutingKey(),
                         redelivered > 0 ? ", " + redelivered + " redelivered" : "",
-                        backoff,
-                        e);
+                        e.toString(),
+                        backoff);
+                log.debug("Inbox failure of group '{}'", subscription.group(), e);
                 pauseBeforeRequeue();
                 settle(lastTag, true, false, batch.size());
                 if (e instanceof VirtualMachineError) {
