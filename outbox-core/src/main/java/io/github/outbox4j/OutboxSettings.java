@@ -12,7 +12,7 @@ public final class OutboxSettings {
     public static final int DEFAULT_DISPATCHER_QUEUE_CAPACITY = 10_000;
     public static final int DEFAULT_DISPATCHER_BATCH_SIZE = 100;
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
-    public static final int DEFAULT_CLAIM_BATCH_SIZE = 500;
+    public static final int DEFAULT_CLAIM_BATCH_SIZE = 1000;
     public static final int DEFAULT_RETRY_THREADS = 2;
     public static final Duration DEFAULT_LEASE = Duration.ofMinutes(2);
     public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(30);

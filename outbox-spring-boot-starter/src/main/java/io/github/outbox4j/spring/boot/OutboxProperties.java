@@ -100,7 +100,7 @@ public record OutboxProperties(
             @DefaultValue("0.0") double jitter,
             @DefaultValue("50") int maxAttempts,
             @DefaultValue("1s") Duration pollInterval,
-            @DefaultValue("500") int batchSize,
+            @DefaultValue("1000") int batchSize,
             @DefaultValue("2") int threads,
             @DefaultValue("2m") Duration lease,
             @DefaultValue("30s") Duration attemptTimeout) {}
