@@ -16,6 +16,8 @@
 #   KAFKA_HEAP_OPTS        JVM heap options (default -Xms128m -Xmx512m)
 #   KAFKA_JVM_PERFORMANCE_OPTS  GC and JIT options (default -XX:+UseSerialGC -XX:TieredStopAtLevel=1: starts fast and
 #                          takes little CPU beside a build; a benchmark wants -XX:+UseG1GC, see docs/performance.md)
+#   KAFKA_BROKER_PROPERTIES  broker settings added to server.properties, as key=value separated by spaces or newlines
+#                          (e.g. group.coordinator.append.linger.ms=0, see docs/kafka.md); a later one wins
 #   OUTBOX_KAFKA_LIBS      directory of the broker's jars (default outbox-kafka-test-broker/target/kafka-libs)
 #   JAVA_HOME              the JDK to run it with (default: java on the PATH)
 #
@@ -90,6 +92,15 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 PROPERTIES
+  local property properties=()
+  read -r -d '' -a properties <<<"${KAFKA_BROKER_PROPERTIES:-}" || true
+  for property in "${properties[@]}"; do
+    if [[ $property != ?*=* ]]; then
+      say "KAFKA_BROKER_PROPERTIES: '$property' is not key=value"
+      exit 1
+    fi
+    echo "$property" >>"$HOME_DIR/server.properties"
+  done
   cat >"$HOME_DIR/log4j2.properties" <<'PROPERTIES'
 status = warn
 appender.out.type = Console
