@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -36,14 +37,15 @@ import org.slf4j.LoggerFactory;
  * buffers it, and a drain task on the {@code executor} (at most one per channel at a time, so that a channel's
  * deliveries stay in order) hands everything buffered, up to {@code prefetch} deliveries, to the
  * {@link InboundListener} in one call: one inbox transaction per batch instead of one per delivery. Once the
- * listener returned, the batch is acked with one {@code basicAck(last tag, multiple)}; if it throws, the batch
- * is nacked with requeue, the same way, after the redelivery backoff, during which this channel hands nothing
- * else to the listener (so a failing inbox, e.g. a database outage, is retried at that pace, not in a hot
- * loop). Buffered deliveries are settled strictly in order, so a multiple ack or nack only ever covers the
- * batch's own deliveries. A delivery that cannot be converted is never part of a batch: the batch before it is
- * settled first, then it alone is nacked with requeue after the backoff. Deliveries still buffered when their
- * channel dies are handed over all the same: their ack fails, or is ignored by a recovered channel as stale, the
- * broker redelivers them and the inbox recognizes them.
+ * listener returned, the batch is acked with one {@code basicAck(last tag, multiple)}; if it throws, the same
+ * batch is handed over again after each redelivery backoff, until the inbox takes it, and this channel hands
+ * nothing else to the listener meanwhile (so a failing inbox, e.g. a database outage, is retried at that pace,
+ * not in a hot loop, and the broker never counts a failed delivery against a queue's delivery limit). When the
+ * transport closes first, the batch is nacked with requeue. Buffered deliveries are settled strictly in order, so
+ * a multiple ack or nack only ever covers the batch's own deliveries. A delivery that cannot be converted is never
+ * part of a batch: the batch before it is settled first, then it alone is nacked with requeue after the backoff.
+ * Deliveries still buffered when their channel dies are handed over all the same: their ack fails, or is ignored
+ * by a recovered channel as stale, the broker redelivers them and the inbox recognizes them.
  *
  * <p>A lost connection is the client's automatic recovery's business: it reopens the channels, declares the
  * topology again and restarts the consumers. What it does not recover, a channel closed alone by the broker or
@@ -54,6 +56,7 @@ final class GroupConsumer {
 
     private final Subscription subscription;
     private final String queue;
+    private final Map<String, Object> queueArguments;
     private final String exchange;
     private final int prefetch;
     private final Duration backoff;
@@ -69,6 +72,7 @@ final class GroupConsumer {
     GroupConsumer(
             Subscription subscription,
             String queue,
+            Map<String, Object> queueArguments,
             String exchange,
             int prefetch,
             Duration backoff,
@@ -79,6 +83,7 @@ final class GroupConsumer {
             CountDownLatch closing) {
         this.subscription = subscription;
         this.queue = queue;
+        this.queueArguments = queueArguments;
         this.exchange = exchange;
         this.prefetch = prefetch;
         this.backoff = backoff;
@@ -145,7 +150,7 @@ final class GroupConsumer {
         try {
             // every consumer channel declares: the client's topology recovery replays declarations on the
             // channel that made them, so they must be made on channels that live
-            Topology.declareQueue(channel, exchange, queue, subscription.topics());
+            Topology.declareQueue(channel, exchange, queue, queueArguments, subscription.topics());
             channel.basicQos(prefetch);
             Worker worker = new Worker(channel, index);
             channel.basicConsume(queue, false, "outbox-" + subscription.group() + "-" + index, worker);
@@ -328,38 +333,64 @@ final class GroupConsumer {
             return batch;
         }
 
+        /**
+         * Hands {@code batch} to the listener and acks it once the inbox took it. While the inbox refuses it (its
+         * database is down, say), the batch is kept and handed over again after each backoff rather than requeued:
+         * on a queue with a delivery limit, each requeue would count as a failed delivery, and the broker drops
+         * or dead-letters a message past the limit (quorum queues have one, 20, by default since RabbitMQ 4.0).
+         * Meanwhile this channel hands nothing else over. Trying ends when the transport closes (the batch is
+         * then requeued) or the channel is gone (the broker has taken the batch back).
+         */
         private void handle(List<Delivery> batch) {
             List<TransportMessage> messages = new ArrayList<>(batch.size());
             for (Delivery delivery : batch) {
                 messages.add(delivery.message());
             }
             long lastTag = batch.get(batch.size() - 1).tag();
-            try {
-                listener.onMessages(subscription.group(), messages);
-            } catch (RuntimeException | Error e) {
-                // Errors too: the batch must be settled, or this channel would hold it until it closes
-                Delivery first = batch.get(0);
-                long redelivered =
-                        batch.stream().filter(d -> d.envelope().isRedeliver()).count();
-                // one line each time, as every consumer fails so once a backoff while the database is down
-                log.warn(
-                        "Group '{}' could not take {} message(s) (first {}, routing key '{}'{}): {}; requeued in {}",
-                        subscription.group(),
-                        batch.size(),
-                        first.message().id(),
-                        first.envelope().getRoutingKey(),
-                        redelivered > 0 ? ", " + redelivered + " redelivered" : "",
-                        e.toString(),
-                        backoff);
-                log.debug("Inbox failure of group '{}'", subscription.group(), e);
-                pauseBeforeRequeue();
-                settle(lastTag, true, false, batch.size());
-                if (e instanceof VirtualMachineError) {
-                    throw e;
+            while (true) {
+                try {
+                    listener.onMessages(subscription.group(), messages);
+                    settle(lastTag, true, true, batch.size());
+                    return;
+                } catch (RuntimeException | Error e) {
+                    if (e instanceof VirtualMachineError) {
+                        // the batch must be settled, or this channel would hold it until it closes
+                        settle(lastTag, true, false, batch.size());
+                        throw e;
+                    }
+                    logRefused(batch, e);
+                    if (!pauseBeforeRetry()) {
+                        settle(lastTag, true, false, batch.size());
+                        return;
+                    }
+                    if (!getChannel().isOpen()) {
+                        log.debug(
+                                "Consumer {} of group '{}' lost its channel; the broker delivers its {} message(s)"
+                                        + " again",
+                                index,
+                                subscription.group(),
+                                batch.size());
+                        return;
+                    }
                 }
-                return;
             }
-            settle(lastTag, true, true, batch.size());
+        }
+
+        private void logRefused(List<Delivery> batch, Throwable e) {
+            Delivery first = batch.get(0);
+            long redelivered =
+                    batch.stream().filter(d -> d.envelope().isRedeliver()).count();
+            // one line each time, as every consumer fails so once a backoff while the database is down
+            log.warn(
+                    "Group '{}' could not take {} message(s) (first {}, routing key '{}'{}): {}; trying again in {}",
+                    subscription.group(),
+                    batch.size(),
+                    first.message().id(),
+                    first.envelope().getRoutingKey(),
+                    redelivered > 0 ? ", " + redelivered + " redelivered" : "",
+                    e.toString(),
+                    backoff);
+            log.debug("Inbox failure of group '{}'", subscription.group(), e);
         }
 
         private void refuseUnreadable(Delivery delivery) {
@@ -372,15 +403,17 @@ final class GroupConsumer {
                     envelope.isRedeliver() ? ", a redelivery" : "",
                     backoff,
                     delivery.unreadable());
-            pauseBeforeRequeue();
+            pauseBeforeRetry();
             settle(delivery.tag(), false, false, 1);
         }
 
-        private void pauseBeforeRequeue() {
+        /** Waits for the backoff; returns {@code false} if the transport began to close (or this thread ends). */
+        private boolean pauseBeforeRetry() {
             try {
-                closing.await(backoff.toNanos(), TimeUnit.NANOSECONDS);
+                return !closing.await(backoff.toNanos(), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return false;
             }
         }
 

@@ -1,10 +1,12 @@
 package io.github.outbox4j.rabbitmq;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.BlockedListener;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.ShutdownSignalException;
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.OutboxException;
 import io.github.outbox4j.PermanentFailureException;
@@ -15,6 +17,9 @@ import io.github.outbox4j.spi.TransportMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Topology.</b> A durable topic exchange ({@value #DEFAULT_EXCHANGE} unless configured), declared at
  * {@link #start()}; a message's topic is its routing key. Each consumer group has one durable queue, named
  * {@link #queueName(String) queue prefix + group}, bound to the exchange with each topic it subscribes to as
- * binding key (so {@code *} and {@code #} work as topic wildcards). Declarations are idempotent.
+ * binding key (so {@code *} and {@code #} work as topic wildcards), and declared with the {@link
+ * Builder#queueArguments queue arguments} (a quorum queue, for instance). Declarations are idempotent.
  *
  * <p><b>Sending.</b> Persistent messages ({@code delivery-mode 2}), {@code content-type application/json},
  * {@code message-id} = the message id, every {@link TransportMessage#headers() header} as an AMQP header,
@@ -52,8 +58,9 @@ import org.slf4j.LoggerFactory;
  * second connection, with {@code basicQos(prefetch)} and manual acks. Each consumer hands the deliveries it
  * holds to the {@link InboundListener} in order, in batches of up to {@code prefetch}: one call, so one inbox
  * transaction, per batch, made off the client's dispatch thread. A batch is acked (one multiple ack) only
- * after the listener returned, and nacked with requeue as a whole after the redelivery backoff if it threw. A
- * delivery's id is its {@code outbox-msg-id} header, else its AMQP {@code message-id} (if at most 36
+ * after the listener returned; if it threw, the same batch is handed over again after each redelivery backoff
+ * (not requeued, which a queue's delivery limit would count), and nacked with requeue only if the transport closes
+ * first. A delivery's id is its {@code outbox-msg-id} header, else its AMQP {@code message-id} (if at most 36
  * characters), else {@code rabbitmq:} and 27 base64url characters of the SHA-256 of its queue, routing key,
  * headers (but {@code x-*}) and body: stable across redeliveries, 36 characters like every stored id.
  *
@@ -79,6 +86,9 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
     /** Default of {@code outbox.rabbitmq.connection-name}. */
     public static final String DEFAULT_CONNECTION_NAME = "outbox4j";
 
+    static final String QUEUE_TYPE_ARGUMENT = "x-queue-type";
+    static final List<String> QUEUE_TYPES = List.of("classic", "quorum");
+
     static final int BACKPRESSURE_WAIT_SECONDS = 5;
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -93,6 +103,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
     private final ConnectionFactory factory;
     private final String exchange;
     private final String queuePrefix;
+    private final Map<String, Object> queueArguments;
     private final int prefetch;
     private final int maxInFlightConfirms;
     private final Duration confirmTimeout;
@@ -120,6 +131,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
         this.factory = factory;
         this.exchange = builder.exchange;
         this.queuePrefix = builder.queuePrefix;
+        this.queueArguments = builder.queueArguments;
         this.prefetch = builder.prefetch;
         this.maxInFlightConfirms = builder.maxInFlightConfirms;
         this.confirmTimeout = builder.confirmTimeout;
@@ -140,6 +152,11 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
     /** The exchange messages are published to. */
     public String exchange() {
         return exchange;
+    }
+
+    /** The arguments the groups' queues are declared with; empty by default. */
+    public Map<String, Object> queueArguments() {
+        return queueArguments;
     }
 
     /** The queue of a consumer group: the queue prefix followed by the group. */
@@ -203,7 +220,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
             } catch (IOException | TimeoutException | RuntimeException e) {
                 releaseResources();
                 throw new OutboxException(
-                        "Cannot start the RabbitMQ transport on " + describeBroker() + ": " + e.getMessage(), e);
+                        "Cannot start the RabbitMQ transport on " + describeBroker() + ": " + reasonOf(e), e);
             }
             long period = Math.max(100, Math.min(1000, confirmTimeout.toMillis() / 4));
             timer.scheduleAtFixedRate(this::expireConfirms, period, period, TimeUnit.MILLISECONDS);
@@ -275,7 +292,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
             confirms = ConfirmChannel.open(publisherConnection, exchange);
         } catch (IOException | RuntimeException e) {
             throw new OutboxException(
-                    "Cannot open a publishing channel on " + describeBroker() + ": " + e.getMessage(), e);
+                    "Cannot open a publishing channel on " + describeBroker() + ": " + reasonOf(e), e);
         }
         log.info("Publishing on a new channel of {}", describeBroker());
         return confirms;
@@ -319,6 +336,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
             GroupConsumer consumer = new GroupConsumer(
                     subscription,
                     queue,
+                    queueArguments,
                     exchange,
                     prefetch,
                     redeliveryBackoff,
@@ -332,7 +350,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
             } catch (IOException | RuntimeException e) {
                 throw new OutboxException(
                         "Cannot consume group '" + subscription.group() + "' from queue '" + queue + "' on "
-                                + describeBroker() + ": " + e.getMessage(),
+                                + describeBroker() + ": " + reasonOf(e),
                         e);
             }
             groups.put(subscription.group(), consumer);
@@ -348,7 +366,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
                 consumerConnection = factory.newConnection(consumerThreads, connectionName + "-consumer");
             } catch (IOException | TimeoutException e) {
                 throw new OutboxException(
-                        "Cannot connect to RabbitMQ at " + describeBroker() + " to consume: " + e.getMessage(), e);
+                        "Cannot connect to RabbitMQ at " + describeBroker() + " to consume: " + reasonOf(e), e);
             }
             logRecovery(consumerConnection);
         }
@@ -445,6 +463,26 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
     }
 
     /**
+     * What went wrong, in the broker's words where it gave any: the client's {@code IOException} for a refused
+     * declaration has no message of its own, only a cause that carries the broker's reply (e.g. {@code
+     * PRECONDITION_FAILED - inequivalent arg 'x-queue-type' ...}).
+     */
+    static String reasonOf(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ShutdownSignalException shutdown) {
+                if (shutdown.getReason() instanceof AMQP.Channel.Close close) {
+                    return close.getReplyText();
+                }
+                if (shutdown.getReason() instanceof AMQP.Connection.Close close) {
+                    return close.getReplyText();
+                }
+                return shutdown.getMessage();
+            }
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /**
      * Builds a {@link RabbitMqOutboxTransport}. Each setter validates its value and names its
      * {@code outbox.rabbitmq.*} property when it is invalid. Not thread-safe.
      */
@@ -453,6 +491,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
         private ConnectionFactory connectionFactory;
         private String exchange = DEFAULT_EXCHANGE;
         private String queuePrefix = DEFAULT_QUEUE_PREFIX;
+        private Map<String, Object> queueArguments = Map.of();
         private int prefetch = DEFAULT_PREFETCH;
         private int maxInFlightConfirms = DEFAULT_MAX_IN_FLIGHT_CONFIRMS;
         private Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
@@ -531,6 +570,47 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
         }
 
         /**
+         * Arguments of the groups' queues at their declaration, {@code outbox.rabbitmq.queue-arguments}; default none
+         * (a classic queue, or the virtual host's default queue type). E.g. {@code Map.of("x-queue-type", "quorum")}
+         * for replicated queues, {@code "x-dead-letter-exchange"}. Arguments that make the broker drop messages
+         * ({@code x-message-ttl}, {@code x-max-length}, {@code x-expires}) drop them before the inbox has them. Values
+         * are text, numbers or booleans, typed as RabbitMQ expects each argument ({@code x-delivery-limit} a number).
+         * A queue that exists with other arguments is not changed: the declaration fails, naming the difference.
+         *
+         * <p>{@code x-queue-type} may be {@code classic} or {@code quorum}: a stream does not take acknowledgments
+         * and requeues the way the consumers use them.
+         */
+        public Builder queueArguments(Map<String, ?> queueArguments) {
+            if (queueArguments == null) {
+                throw new OutboxConfigurationException("outbox.rabbitmq.queue-arguments", "must not be null");
+            }
+            Map<String, Object> arguments = new LinkedHashMap<>();
+            queueArguments.forEach((name, value) -> {
+                if (name == null || name.isBlank()) {
+                    throw new OutboxConfigurationException("outbox.rabbitmq.queue-arguments", "has a blank name");
+                }
+                String property = "outbox.rabbitmq.queue-arguments." + name;
+                if (!(value instanceof String || value instanceof Number || value instanceof Boolean)) {
+                    throw new OutboxConfigurationException(
+                            property, "must be text, a number or a boolean, was " + describe(value));
+                }
+                if (name.equals(QUEUE_TYPE_ARGUMENT) && !QUEUE_TYPES.contains(value.toString())) {
+                    throw new OutboxConfigurationException(
+                            property,
+                            "must be one of " + QUEUE_TYPES + ", was '" + value + "' (the consumers acknowledge and"
+                                    + " requeue deliveries, which streams do not take)");
+                }
+                arguments.put(name, value);
+            });
+            this.queueArguments = Collections.unmodifiableMap(arguments);
+            return this;
+        }
+
+        private static String describe(Object value) {
+            return value == null ? "null" : value.getClass().getSimpleName() + " " + value;
+        }
+
+        /**
          * Deliveries each consumer may hold unacknowledged, {@code outbox.rabbitmq.prefetch}; 1 to 65535,
          * default {@value #DEFAULT_PREFETCH}. Also the largest batch a consumer hands to the inbox at once (one
          * transaction per batch).
@@ -572,7 +652,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
         }
 
         /**
-         * How long a consumer waits before it requeues a delivery the inbox could not take,
+         * How long a consumer waits before it hands a batch the inbox could not take over again,
          * {@code outbox.rabbitmq.redelivery-backoff}; zero or more, default 1 s.
          */
         public Builder redeliveryBackoff(Duration redeliveryBackoff) {

@@ -7,6 +7,8 @@ import com.rabbitmq.client.ConnectionFactory;
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.spi.Subscription;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +62,25 @@ class RabbitMqOutboxTransportBuilderTest {
                         .connectionFactory(new ConnectionFactory())
                         .build(),
                 "outbox.rabbitmq.uri");
+    }
+
+    @Test
+    void queueArgumentsAreTextNumbersOrBooleansAndTheQueueTypeOneTheConsumersWorkWith() {
+        RabbitMqOutboxTransport.Builder builder = RabbitMqOutboxTransport.builder();
+
+        builder.queueArguments(
+                Map.of("x-queue-type", "quorum", "x-delivery-limit", 50, "x-single-active-consumer", true));
+        builder.queueArguments(Map.of("x-queue-type", "classic"));
+        assertProperty(
+                () -> builder.queueArguments(Map.of("x-queue-type", "stream")),
+                "outbox.rabbitmq.queue-arguments.x-queue-type");
+        assertProperty(
+                () -> builder.queueArguments(Map.of("x-dead-letter-exchange", List.of("a", "b"))),
+                "outbox.rabbitmq.queue-arguments.x-dead-letter-exchange");
+        assertProperty(() -> builder.queueArguments(Map.of(" ", "x")), "outbox.rabbitmq.queue-arguments");
+        assertProperty(() -> builder.queueArguments(null), "outbox.rabbitmq.queue-arguments");
+        assertThatThrownBy(() -> builder.queueArguments(Map.of("x-queue-type", "stream")))
+                .hasMessageContaining("must be one of [classic, quorum], was 'stream'");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.github.outbox4j.rabbitmq;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
@@ -164,7 +165,7 @@ class RabbitMqOutboxTransportIT {
     }
 
     @Test
-    void aBatchTheInboxCannotTakeIsRequeuedAsAWholeAfterTheBackoffThenAcked() throws Exception {
+    void aBatchTheInboxCannotTakeIsHandedOverAgainAsAWholeAfterTheBackoffThenAcked() throws Exception {
         Duration backoff = Duration.ofMillis(500);
         start(broker.transport().redeliveryBackoff(backoff));
         String queue = broker.queue("ledger");
@@ -315,7 +316,7 @@ class RabbitMqOutboxTransportIT {
     }
 
     @Test
-    void aDeliveryTheInboxCannotTakeIsRequeuedAfterTheBackoffThenAcked() throws Exception {
+    void aDeliveryTheInboxCannotTakeIsHandedOverAgainAfterTheBackoffThenAcked() throws Exception {
         Duration backoff = Duration.ofMillis(500);
         start(broker.transport().redeliveryBackoff(backoff));
         String queue = broker.queue("membership");
@@ -334,11 +335,52 @@ class RabbitMqOutboxTransportIT {
         assertThat(listener.callsFor(message.id())).hasSize(3);
         for (int i = 1; i < times.size(); i++) {
             assertThat(Duration.between(times.get(i - 1), times.get(i)))
-                    .as("pause before redelivery %d", i)
+                    .as("pause before attempt %d", i + 1)
                     .isGreaterThanOrEqualTo(backoff.minusMillis(50));
         }
         transport.close();
         assertThat(broker.messageCount(queue)).isZero();
+    }
+
+    @Test
+    void aMessageTheInboxRefusesMoreOftenThanTheQueuesDeliveryLimitAllowsIsNotDropped() throws Exception {
+        // a quorum queue drops a message returned to it more than once: a refused delivery must not be returned
+        start(broker.transport()
+                .redeliveryBackoff(Duration.ofMillis(100))
+                .queueArguments(Map.of("x-queue-type", "quorum", "x-delivery-limit", 1)));
+        String queue = broker.queue("loyalty");
+        Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+        RecordingListener listener =
+                new RecordingListener(message -> attempts.computeIfAbsent(message.id(), id -> new AtomicInteger())
+                                .incrementAndGet()
+                        <= 4);
+        transport.subscribe(new Subscription("loyalty", Set.of("order.paid"), 1), listener);
+
+        TransportMessage message = RabbitMqTestSupport.message("order.paid", null, "{}");
+        assertThat(transport.send(message)).succeedsWithin(DEADLINE);
+
+        await().atMost(DEADLINE).until(() -> listener.accepted.contains(message.id()));
+        assertThat(listener.callsFor(message.id()))
+                .hasSize(5)
+                .allSatisfy(call -> assertThat(call.headers())
+                        .as("delivered once: a redelivery from a quorum queue carries x-delivery-count")
+                        .doesNotContainKey("x-delivery-count"));
+        transport.close();
+        assertThat(broker.messageCount(queue)).isZero();
+    }
+
+    @Test
+    void aQueueThatExistsWithOtherArgumentsIsLeftAsItIsAndTheSubscriptionSaysWhy() throws Exception {
+        start(broker.transport().queueArguments(Map.of("x-queue-type", "quorum")));
+        String queue = broker.queue("shipping");
+        broker.admin(channel -> channel.queueDeclare(queue, true, false, false, null));
+
+        assertThatThrownBy(() -> transport.subscribe(
+                        new Subscription("shipping", Set.of("order.paid"), 1), new RecordingListener()))
+                .isInstanceOf(OutboxException.class)
+                .hasMessageContaining("queue '" + queue + "'")
+                .hasMessageContaining("x-queue-type");
+        assertThat(broker.consumerCount(queue)).isZero();
     }
 
     @Test

@@ -54,14 +54,17 @@ final class RabbitMqFixture implements BrokerFixture {
     }
 
     static RabbitMqOutboxTransport transport(String uri, String exchange, String queuePrefix) {
+        return builder(uri, exchange, queuePrefix).build();
+    }
+
+    private static RabbitMqOutboxTransport.Builder builder(String uri, String exchange, String queuePrefix) {
         return RabbitMqOutboxTransport.builder()
                 .uri(uri)
                 .exchange(exchange)
                 .queuePrefix(queuePrefix)
                 .connectionName("outbox4j-reliability")
                 .recoveryInterval(Duration.ofSeconds(1))
-                .redeliveryBackoff(Duration.ofMillis(500))
-                .build();
+                .redeliveryBackoff(Duration.ofMillis(500));
     }
 
     @Override
@@ -78,6 +81,21 @@ final class RabbitMqFixture implements BrokerFixture {
     @Override
     public OutboxTransport newTransport() {
         return transport(uri, exchange, queuePrefix);
+    }
+
+    /** A new transport to this broker whose groups' queues are declared with {@code queueArguments}. */
+    RabbitMqOutboxTransport newTransport(Map<String, Object> queueArguments) {
+        return builder(uri, exchange, queuePrefix)
+                .queueArguments(queueArguments)
+                .build();
+    }
+
+    /** Messages ready in the queue of {@code group}, not delivered to a consumer. */
+    long messageCount(String group) throws Exception {
+        long[] count = new long[1];
+        admin(channel ->
+                count[0] = channel.queueDeclarePassive(queuePrefix + group).getMessageCount());
+        return count[0];
     }
 
     @Override

@@ -242,17 +242,21 @@ public record OutboxProperties(
      *
      * @param exchange Durable topic exchange messages are published to; a message's topic is its routing key.
      * @param queuePrefix Put before each consumer group to name its durable queue.
+     * @param queueArguments Arguments of the groups' queues at declaration, e.g. x-queue-type: quorum; whole numbers
+     *     and true/false are declared as numbers and booleans, as RabbitMQ expects (x-delivery-limit: 50).
      * @param prefetch Deliveries each consumer may hold unacknowledged, and the most it stores in the inbox in one
      *     transaction (1 to 65535).
      * @param maxInFlightConfirms Sends waiting for their publisher confirm at most.
      * @param confirmTimeout How long a send waits for its publisher confirm before it fails.
-     * @param redeliveryBackoff How long a consumer waits before it requeues a delivery the inbox could not take.
+     * @param redeliveryBackoff How long a consumer waits before it hands deliveries the inbox could not take over
+     *     again.
      * @param recoveryInterval Pause between two reconnection attempts; unset, the connection factory's (5 s).
      * @param connectionName Prefix of the connection names the broker shows (NAME-publisher, NAME-consumer).
      */
     public record Rabbitmq(
             @DefaultValue("outbox.default.router") String exchange,
             @DefaultValue("") String queuePrefix,
+            @DefaultValue Map<String, String> queueArguments,
             @DefaultValue("100") int prefetch,
             @DefaultValue("1000") int maxInFlightConfirms,
             @DefaultValue("30s") Duration confirmTimeout,

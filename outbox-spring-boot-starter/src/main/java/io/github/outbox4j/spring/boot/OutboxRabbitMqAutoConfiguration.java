@@ -5,6 +5,9 @@ import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.rabbitmq.RabbitMqOutboxTransport;
 import io.github.outbox4j.spi.OutboxTransport;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.beans.factory.BeanFactory;
@@ -23,7 +26,7 @@ import org.springframework.util.ClassUtils;
  * application defines one, else those of the client connection factory under Spring Boot's {@code
  * CachingConnectionFactory}, which Boot configures from {@code spring.rabbitmq.*} (host, port, credentials, virtual
  * host, TLS; with several {@code spring.rabbitmq.addresses}, the first). The transport works on a copy, with automatic
- * recovery on. {@code outbox.rabbitmq.*} holds only the transport's own settings: exchange, queue prefix, prefetch,
+ * recovery on. {@code outbox.rabbitmq.*} holds only the transport's own settings: exchange, queues, prefetch,
  * confirms, backoffs.
  *
  * <p>Active when {@code outbox-rabbitmq} is on the class path and {@code outbox.transport} is {@code rabbitmq} or
@@ -38,6 +41,7 @@ import org.springframework.util.ClassUtils;
 public final class OutboxRabbitMqAutoConfiguration {
     private static final String SPRING_RABBIT_FACTORY =
             "org.springframework.amqp.rabbit.connection.AbstractConnectionFactory";
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("[-+]?\\d+");
 
     @Bean
     @ConditionalOnMissingBean(OutboxTransport.class)
@@ -59,6 +63,7 @@ public final class OutboxRabbitMqAutoConfiguration {
                 .connectionFactory(factory)
                 .exchange(own.exchange())
                 .queuePrefix(own.queuePrefix())
+                .queueArguments(typed(own.queueArguments()))
                 .prefetch(own.prefetch())
                 .maxInFlightConfirms(own.maxInFlightConfirms())
                 .confirmTimeout(own.confirmTimeout())
@@ -69,6 +74,31 @@ public final class OutboxRabbitMqAutoConfiguration {
         }
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         return builder.build();
+    }
+
+    /**
+     * Queue arguments as RabbitMQ expects them: configuration gives text, but the broker refuses, for instance, an
+     * {@code x-delivery-limit} that is not a number. Whole numbers become longs and true/false booleans.
+     */
+    static Map<String, Object> typed(Map<String, String> arguments) {
+        Map<String, Object> typed = new LinkedHashMap<>();
+        arguments.forEach((name, value) -> typed.put(name, typed(value)));
+        return typed;
+    }
+
+    private static Object typed(String value) {
+        String trimmed = value.strip();
+        if (trimmed.equalsIgnoreCase("true") || trimmed.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(trimmed);
+        }
+        if (WHOLE_NUMBER.matcher(trimmed).matches()) {
+            try {
+                return Long.parseLong(trimmed);
+            } catch (NumberFormatException e) {
+                return value; // beyond a long: the broker says what it makes of it
+            }
+        }
+        return value;
     }
 
     /**

@@ -35,6 +35,7 @@ class OutboxPropertiesMetadataTest {
             "outbox.kafka.create-topics.partitions",
             "outbox.kafka.producer",
             "outbox.kafka.consumer",
+            "outbox.rabbitmq.queue-arguments",
             "outbox.rabbitmq.recovery-interval");
 
     private static final Pattern DOC_ROW = Pattern.compile("^\\| `(outbox\\.[a-z0-9.-]+)` \\|.*\\| ([^|]+) \\|$");

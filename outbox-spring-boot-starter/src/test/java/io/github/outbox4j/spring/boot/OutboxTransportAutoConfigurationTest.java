@@ -180,6 +180,37 @@ class OutboxTransportAutoConfigurationTest {
     }
 
     @Test
+    void queueArgumentsAreDeclaredTypedAsRabbitMqExpectsThem() {
+        runner.withPropertyValues(
+                        "outbox.transport=rabbitmq",
+                        "outbox.rabbitmq.queue-arguments.x-queue-type=quorum",
+                        "outbox.rabbitmq.queue-arguments.x-delivery-limit=50",
+                        "outbox.rabbitmq.queue-arguments.x-single-active-consumer=true",
+                        "outbox.rabbitmq.queue-arguments.x-dead-letter-exchange=orders.dead")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(RabbitMqOutboxTransport.class).queueArguments())
+                            .containsExactlyInAnyOrderEntriesOf(java.util.Map.of(
+                                    "x-queue-type",
+                                    "quorum",
+                                    "x-delivery-limit",
+                                    50L,
+                                    "x-single-active-consumer",
+                                    true,
+                                    "x-dead-letter-exchange",
+                                    "orders.dead"));
+                });
+        runner.withPropertyValues("outbox.transport=rabbitmq")
+                .run(context -> assertThat(
+                                context.getBean(RabbitMqOutboxTransport.class).queueArguments())
+                        .isEmpty());
+        OutboxAutoConfigurationTest.assertFailsNaming(
+                runner.withPropertyValues(
+                        "outbox.transport=rabbitmq", "outbox.rabbitmq.queue-arguments.x-queue-type=stream"),
+                "outbox.rabbitmq.queue-arguments.x-queue-type");
+    }
+
+    @Test
     void rabbitMqConnectsLikeBootsConnectionFactory() {
         runner.withPropertyValues(
                         "outbox.transport=rabbitmq",
