@@ -6,8 +6,10 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -35,7 +37,8 @@ record BenchConfig(
         String postgresUrl,
         String mysqlUrl,
         String kafkaBootstrap,
-        String rabbitMqUri) {
+        String rabbitMqUri,
+        Map<String, Object> rabbitMqQueueArguments) {
 
     /** The scenarios, in the order they run. */
     enum Scenario {
@@ -78,7 +81,8 @@ record BenchConfig(
                 environment("OUTBOX_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
                 environment("OUTBOX_TEST_MYSQL_URL", "jdbc:mysql://127.0.0.1:3306/test?user=root"),
                 environment("OUTBOX_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-                environment("OUTBOX_TEST_RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672"));
+                environment("OUTBOX_TEST_RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672"),
+                queueArguments(property("bench.rabbitmq.queue-arguments", "")));
     }
 
     boolean runs(Scenario scenario) {
@@ -93,7 +97,30 @@ record BenchConfig(
                 + latencyRate + "/s" + (latencyConsumers ? "" : " without consumers") + ", sustained rates "
                 + Arrays.toString(sustainedRates) + " msg/s for "
                 + sustainedStep.toSeconds() + " s each, " + sustainedMessagesPerTransaction
-                + " message(s) per transaction";
+                + " message(s) per transaction"
+                + (rabbitMqQueueArguments.isEmpty() ? "" : ", RabbitMQ queue arguments " + rabbitMqQueueArguments);
+    }
+
+    /**
+     * {@code name=value,name=value}: the RabbitMQ transport's queue arguments, whole numbers as numbers, as the
+     * starter declares {@code outbox.rabbitmq.queue-arguments.*}.
+     */
+    private static Map<String, Object> queueArguments(String value) {
+        Map<String, Object> arguments = new LinkedHashMap<>();
+        for (String pair : value.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            if (equals < 1) {
+                throw new IllegalArgumentException("bench.rabbitmq.queue-arguments: '" + pair + "' is not name=value");
+            }
+            String argument = pair.substring(equals + 1).strip();
+            arguments.put(
+                    pair.substring(0, equals).strip(),
+                    argument.matches("-?\\d+") ? (Object) Long.parseLong(argument) : argument);
+        }
+        return arguments;
     }
 
     private static Set<Scenario> scenarios(String value) {

@@ -146,6 +146,7 @@ enum Stack {
             return RabbitMqOutboxTransport.builder()
                     .uri(config.rabbitMqUri())
                     .exchange(names.exchange())
+                    .queueArguments(config.rabbitMqQueueArguments())
                     .build();
         }
 
@@ -155,6 +156,8 @@ enum Stack {
             Map<String, Object> properties = new LinkedHashMap<>();
             properties.put("outbox.transport", "rabbitmq");
             properties.put("outbox.rabbitmq.exchange", names.exchange());
+            config.rabbitMqQueueArguments()
+                    .forEach((name, value) -> properties.put("outbox.rabbitmq.queue-arguments." + name, value));
             return properties;
         }
 
