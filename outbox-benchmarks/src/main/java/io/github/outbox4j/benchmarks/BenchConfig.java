@@ -38,7 +38,7 @@ record BenchConfig(
         String mysqlUrl,
         String kafkaBootstrap,
         String rabbitMqUri,
-        Map<String, Object> rabbitMqQueueArguments) {
+        Map<String, String> rabbitMqQueueArguments) {
 
     /** The scenarios, in the order they run. */
     enum Scenario {
@@ -102,11 +102,11 @@ record BenchConfig(
     }
 
     /**
-     * {@code name=value,name=value}: the RabbitMQ transport's queue arguments, whole numbers as numbers, as the
-     * starter declares {@code outbox.rabbitmq.queue-arguments.*}.
+     * {@code name=value,name=value}: the RabbitMQ transport's queue arguments, as text, like {@code
+     * outbox.rabbitmq.queue-arguments.*}.
      */
-    private static Map<String, Object> queueArguments(String value) {
-        Map<String, Object> arguments = new LinkedHashMap<>();
+    private static Map<String, String> queueArguments(String value) {
+        Map<String, String> arguments = new LinkedHashMap<>();
         for (String pair : value.split(",")) {
             if (pair.isBlank()) {
                 continue;
@@ -115,10 +115,9 @@ record BenchConfig(
             if (equals < 1) {
                 throw new IllegalArgumentException("bench.rabbitmq.queue-arguments: '" + pair + "' is not name=value");
             }
-            String argument = pair.substring(equals + 1).strip();
             arguments.put(
                     pair.substring(0, equals).strip(),
-                    argument.matches("-?\\d+") ? (Object) Long.parseLong(argument) : argument);
+                    pair.substring(equals + 1).strip());
         }
         return arguments;
     }

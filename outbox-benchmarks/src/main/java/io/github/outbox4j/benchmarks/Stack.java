@@ -146,7 +146,7 @@ enum Stack {
             return RabbitMqOutboxTransport.builder()
                     .uri(config.rabbitMqUri())
                     .exchange(names.exchange())
-                    .queueArguments(config.rabbitMqQueueArguments())
+                    .queueArgumentsFromText(config.rabbitMqQueueArguments())
                     .build();
         }
 

@@ -33,6 +33,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +89,7 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
 
     static final String QUEUE_TYPE_ARGUMENT = "x-queue-type";
     static final List<String> QUEUE_TYPES = List.of("classic", "quorum");
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("[-+]?\\d+");
 
     static final int BACKPRESSURE_WAIT_SECONDS = 5;
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
@@ -604,6 +606,35 @@ public final class RabbitMqOutboxTransport implements OutboxTransport {
             });
             this.queueArguments = Collections.unmodifiableMap(arguments);
             return this;
+        }
+
+        /**
+         * {@link #queueArguments} as configuration gives them, all text: whole numbers are declared as longs and
+         * {@code true}/{@code false} as booleans, the rest as text, since the broker refuses, for instance, an
+         * {@code x-delivery-limit} that is text.
+         */
+        public Builder queueArgumentsFromText(Map<String, String> queueArguments) {
+            if (queueArguments == null) {
+                throw new OutboxConfigurationException("outbox.rabbitmq.queue-arguments", "must not be null");
+            }
+            Map<String, Object> typed = new LinkedHashMap<>();
+            queueArguments.forEach((name, value) -> typed.put(name, value == null ? null : typed(value)));
+            return queueArguments(typed);
+        }
+
+        private static Object typed(String value) {
+            String trimmed = value.strip();
+            if (trimmed.equalsIgnoreCase("true") || trimmed.equalsIgnoreCase("false")) {
+                return Boolean.parseBoolean(trimmed);
+            }
+            if (WHOLE_NUMBER.matcher(trimmed).matches()) {
+                try {
+                    return Long.parseLong(trimmed);
+                } catch (NumberFormatException e) {
+                    return value; // beyond a long: the broker says what it makes of it
+                }
+            }
+            return value;
         }
 
         private static String describe(Object value) {

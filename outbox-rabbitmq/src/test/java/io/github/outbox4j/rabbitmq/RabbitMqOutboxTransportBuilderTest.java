@@ -84,6 +84,30 @@ class RabbitMqOutboxTransportBuilderTest {
     }
 
     @Test
+    void queueArgumentsFromTextAreTypedAsRabbitMqExpectsThem() {
+        RabbitMqOutboxTransport transport = RabbitMqOutboxTransport.builder()
+                .uri("amqp://127.0.0.1")
+                .queueArgumentsFromText(Map.of(
+                        "x-queue-type", "quorum",
+                        "x-delivery-limit", " 50 ",
+                        "x-single-active-consumer", "TRUE",
+                        "x-dead-letter-exchange", "orders.dead",
+                        "x-max-length", "99999999999999999999"))
+                .build();
+
+        assertThat(transport.queueArguments())
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "x-queue-type", "quorum",
+                        "x-delivery-limit", 50L,
+                        "x-single-active-consumer", true,
+                        "x-dead-letter-exchange", "orders.dead",
+                        "x-max-length", "99999999999999999999"));
+        assertProperty(
+                () -> RabbitMqOutboxTransport.builder().queueArgumentsFromText(Map.of("x-queue-type", "stream")),
+                "outbox.rabbitmq.queue-arguments.x-queue-type");
+    }
+
+    @Test
     void aGivenConnectionFactoryIsCopiedNotChanged() {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setAutomaticRecoveryEnabled(false);

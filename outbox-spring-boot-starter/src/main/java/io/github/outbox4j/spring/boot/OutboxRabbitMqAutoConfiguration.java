@@ -5,9 +5,6 @@ import io.github.outbox4j.Outbox;
 import io.github.outbox4j.OutboxConfigurationException;
 import io.github.outbox4j.rabbitmq.RabbitMqOutboxTransport;
 import io.github.outbox4j.spi.OutboxTransport;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory;
 import org.springframework.beans.factory.BeanFactory;
@@ -41,7 +38,6 @@ import org.springframework.util.ClassUtils;
 public final class OutboxRabbitMqAutoConfiguration {
     private static final String SPRING_RABBIT_FACTORY =
             "org.springframework.amqp.rabbit.connection.AbstractConnectionFactory";
-    private static final Pattern WHOLE_NUMBER = Pattern.compile("[-+]?\\d+");
 
     @Bean
     @ConditionalOnMissingBean(OutboxTransport.class)
@@ -63,7 +59,7 @@ public final class OutboxRabbitMqAutoConfiguration {
                 .connectionFactory(factory)
                 .exchange(own.exchange())
                 .queuePrefix(own.queuePrefix())
-                .queueArguments(typed(own.queueArguments()))
+                .queueArgumentsFromText(own.queueArguments())
                 .prefetch(own.prefetch())
                 .maxInFlightConfirms(own.maxInFlightConfirms())
                 .confirmTimeout(own.confirmTimeout())
@@ -74,31 +70,6 @@ public final class OutboxRabbitMqAutoConfiguration {
         }
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         return builder.build();
-    }
-
-    /**
-     * Queue arguments as RabbitMQ expects them: configuration gives text, but the broker refuses, for instance, an
-     * {@code x-delivery-limit} that is not a number. Whole numbers become longs and true/false booleans.
-     */
-    static Map<String, Object> typed(Map<String, String> arguments) {
-        Map<String, Object> typed = new LinkedHashMap<>();
-        arguments.forEach((name, value) -> typed.put(name, typed(value)));
-        return typed;
-    }
-
-    private static Object typed(String value) {
-        String trimmed = value.strip();
-        if (trimmed.equalsIgnoreCase("true") || trimmed.equalsIgnoreCase("false")) {
-            return Boolean.parseBoolean(trimmed);
-        }
-        if (WHOLE_NUMBER.matcher(trimmed).matches()) {
-            try {
-                return Long.parseLong(trimmed);
-            } catch (NumberFormatException e) {
-                return value; // beyond a long: the broker says what it makes of it
-            }
-        }
-        return value;
     }
 
     /**
