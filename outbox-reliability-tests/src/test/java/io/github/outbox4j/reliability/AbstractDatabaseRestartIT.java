@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.ReceivedMessage;
@@ -29,7 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * DESIGN.md §5.1 and §5.3 through real database server restarts and freezes: the test's own server ({@link
@@ -69,14 +64,14 @@ abstract class AbstractDatabaseRestartIT {
     @BeforeEach
     void startDatabase() throws Exception {
         database = launchDatabase();
-        admin = pool(database.jdbcUrl(), "restart-admin", 2, Duration.ofSeconds(30));
+        admin = database.pool("restart-admin", 2, Duration.ofSeconds(30));
         testTables = TestTables.create(admin);
         String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fffffff);
         effects = "effects_" + suffix;
         topic = "stock.reserved." + suffix;
         Effects.createTable(admin, effects);
         // a short connection timeout: a publish during the outage fails in 1.5 s instead of waiting 30 s
-        pool = pool(database.jdbcUrl(), "restart", 10, Duration.ofMillis(1500));
+        pool = database.pool("restart", 10, Duration.ofMillis(1500));
     }
 
     @AfterEach
@@ -99,22 +94,18 @@ abstract class AbstractDatabaseRestartIT {
 
     @Test
     void everyCommittedMessageIsAppliedOnceThroughServerRestarts() throws Exception {
-        Logger retryLogger = (Logger) LoggerFactory.getLogger(RetryProcessor.class);
-        ListAppender<ILoggingEvent> retryLog = new ListAppender<>();
-        retryLog.start();
-        retryLogger.addAppender(retryLog);
         Outcome outcome;
-        try {
+        long outagesTold;
+        long recoveriesTold;
+        try (LogLines retryLog = LogLines.of(RetryProcessor.class)) {
             outcome = publishAndConsumeThrough(RESTARTS, round -> {
                 database.stop(round % 2 == 0);
                 // the server comes back by itself after the outage; the outbox is told nothing
                 after(OUTAGE, database::start);
             });
-        } finally {
-            retryLogger.detachAppender(retryLog);
+            outagesTold = retryLog.count(Level.WARN, " failed, trying again in ");
+            recoveriesTold = retryLog.count(Level.INFO, " works again, after ");
         }
-        long outagesTold = count(retryLog, Level.WARN, " failed, trying again in ");
-        long recoveriesTold = count(retryLog, Level.INFO, " works again, after ");
         int crashes = RESTARTS / 2;
         System.out.printf(
                 "[db-restart] %s: messages=%d, faults=%d server restarts (%d clean, %d crash; down %d s each), %s;"
@@ -139,15 +130,6 @@ abstract class AbstractDatabaseRestartIT {
         assertThat(recoveriesTold)
                 .as("each retry processor tells when its polls fail, and once again when they work again")
                 .isEqualTo(outagesTold);
-    }
-
-    private static long count(ListAppender<ILoggingEvent> log, Level level, String text) {
-        synchronized (log) { // AppenderBase.doAppend appends under the same lock
-            return log.list.stream()
-                    .filter(event -> event.getLevel() == level
-                            && event.getFormattedMessage().contains(text))
-                    .count();
-        }
     }
 
     /**
@@ -297,15 +279,5 @@ abstract class AbstractDatabaseRestartIT {
                 .isZero();
         assertThat(outcome.failedPublished()).as("published rows FAILED").isZero();
         assertThat(outcome.failedReceived()).as("received rows FAILED").isZero();
-    }
-
-    private static HikariDataSource pool(String url, String name, int size, Duration connectionTimeout) {
-        HikariConfig config = new HikariConfig();
-        config.setPoolName(name);
-        config.setJdbcUrl(url);
-        config.setMaximumPoolSize(size);
-        config.setMinimumIdle(0);
-        config.setConnectionTimeout(connectionTimeout.toMillis());
-        return new HikariDataSource(config);
     }
 }

@@ -1,5 +1,9 @@
 package io.github.outbox4j.reliability;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.time.Duration;
+
 /**
  * A database server a test owns and may stop and start again, on the same port with the same data, while its
  * clients keep running. Not thread-safe: one test drives it.
@@ -10,6 +14,21 @@ interface PrivateDatabase extends AutoCloseable {
 
     /** The JDBC URL of its test database, credentials included. */
     String jdbcUrl();
+
+    /**
+     * A pool of at most {@code size} connections to its test database that keeps none idle (a stopped server leaves
+     * no stale connection behind) and gives up on a connection after {@code connectionTimeout}: a short timeout makes
+     * a call during an outage fail fast instead of waiting the default 30 s.
+     */
+    default HikariDataSource pool(String name, int size, Duration connectionTimeout) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName(name);
+        config.setJdbcUrl(jdbcUrl());
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(0);
+        config.setConnectionTimeout(connectionTimeout.toMillis());
+        return new HikariDataSource(config);
+    }
 
     /**
      * Stops the server: cleanly (every client is disconnected, then it shuts down), or as a crash (the server

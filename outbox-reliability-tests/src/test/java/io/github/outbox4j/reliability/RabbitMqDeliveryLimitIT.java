@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.outbox4j.Outbox;
 import io.github.outbox4j.ReceivedMessage;
@@ -22,7 +18,6 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * A consumer's database down while messages arrive on a RabbitMQ quorum queue that drops a message returned to it
@@ -44,8 +39,7 @@ class RabbitMqDeliveryLimitIT {
 
     private final RabbitMqFixture rabbitMq = new RabbitMqFixture();
     private final DataSource orders = TestServices.postgres();
-    private final ListAppender<ILoggingEvent> consumerLog = new ListAppender<>();
-    private final Logger consumerLogger = (Logger) LoggerFactory.getLogger("io.github.outbox4j.rabbitmq.GroupConsumer");
+    private final LogLines consumerLog = LogLines.of("io.github.outbox4j.rabbitmq.GroupConsumer");
     private TestTables orderTables;
     private PrivateMariaDb inventoryServer;
     private HikariDataSource inventory;
@@ -59,25 +53,18 @@ class RabbitMqDeliveryLimitIT {
     void setUp() throws Exception {
         orderTables = TestTables.create(orders);
         inventoryServer = PrivateMariaDb.launch();
-        HikariConfig config = new HikariConfig();
-        config.setPoolName("delivery-limit-inventory");
-        config.setJdbcUrl(inventoryServer.jdbcUrl());
-        config.setMaximumPoolSize(10);
-        config.setMinimumIdle(0);
-        config.setConnectionTimeout(1_500); // an inbox call during the outage fails in 1.5 s
-        inventory = new HikariDataSource(config);
+        // an inbox call during the outage fails in 1.5 s
+        inventory = inventoryServer.pool("delivery-limit-inventory", 10, Duration.ofMillis(1500));
         inventoryTables = TestTables.create(inventory);
         String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fffffff);
         effects = "effects_" + suffix;
         topic = "stock.reserved." + suffix;
         Effects.createTable(inventory, effects);
-        consumerLog.start();
-        consumerLogger.addAppender(consumerLog);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        consumerLogger.detachAppender(consumerLog);
+        consumerLog.close();
         if (inventoryService != null) {
             inventoryService.close();
         }
@@ -147,11 +134,6 @@ class RabbitMqDeliveryLimitIT {
 
     /** The consumers' WARN lines for a batch the inbox could not take. */
     private long refusals() {
-        synchronized (consumerLog) { // AppenderBase.doAppend appends under the same lock
-            return consumerLog.list.stream()
-                    .filter(event -> event.getLevel() == Level.WARN
-                            && event.getFormattedMessage().contains(" could not take "))
-                    .count();
-        }
+        return consumerLog.count(Level.WARN, " could not take ");
     }
 }
