@@ -44,6 +44,7 @@ record BenchConfig(
     enum Scenario {
         OVERHEAD,
         LATENCY,
+        BROKER,
         DRAIN,
         SUSTAINED,
         GROWTH

@@ -50,6 +50,9 @@ public final class Benchmarks {
         if (config.runs(Scenario.LATENCY)) {
             latency();
         }
+        if (config.runs(Scenario.BROKER)) {
+            brokerAlone();
+        }
         if (config.runs(Scenario.DRAIN)) {
             drain();
         }
@@ -111,81 +114,11 @@ public final class Benchmarks {
         Target ackP50 = kafka ? Target.atMost(2, " ms") : Target.NONE;
         Target ackP99 = Target.atMost(kafka ? 8 : 15, " ms");
         figure(stack, "achieved rate", " tx/s", results, r -> r.achievedRate());
-        figure(
-                stack,
-                "commit -> broker ack p50",
-                " ms",
-                results,
-                r -> r.ackFromCommit().p50(),
-                ackP50);
-        figure(
-                stack,
-                "commit -> broker ack p99",
-                " ms",
-                results,
-                r -> r.ackFromCommit().p99(),
-                ackP99);
-        figure(
-                stack,
-                "commit -> broker ack p99.9",
-                " ms",
-                results,
-                r -> r.ackFromCommit().p999());
-        figure(
-                stack,
-                "commit -> handler p50",
-                " ms",
-                results,
-                r -> r.handlerFromCommit().p50());
-        figure(
-                stack,
-                "commit -> handler p99",
-                " ms",
-                results,
-                r -> r.handlerFromCommit().p99(),
-                Target.atMost(15, " ms"));
-        figure(
-                stack,
-                "commit -> handler p99.9",
-                " ms",
-                results,
-                r -> r.handlerFromCommit().p999());
-        figure(
-                stack,
-                "schedule -> broker ack p50",
-                " ms",
-                results,
-                r -> r.ackFromIntended().p50());
-        figure(
-                stack,
-                "schedule -> broker ack p99",
-                " ms",
-                results,
-                r -> r.ackFromIntended().p99());
-        figure(
-                stack,
-                "schedule -> broker ack p99.9",
-                " ms",
-                results,
-                r -> r.ackFromIntended().p999());
-        figure(
-                stack,
-                "schedule -> handler p50",
-                " ms",
-                results,
-                r -> r.handlerFromIntended().p50());
-        figure(
-                stack,
-                "schedule -> handler p99",
-                " ms",
-                results,
-                r -> r.handlerFromIntended().p99());
-        figure(
-                stack,
-                "schedule -> handler p99.9",
-                " ms",
-                results,
-                r -> r.handlerFromIntended().p999());
+        percentiles(stack, "commit -> broker ack", results, r -> r.ackFromCommit(), ackP50, ackP99);
+        percentiles(
+                stack, "commit -> handler", results, r -> r.handlerFromCommit(), Target.NONE, Target.atMost(15, " ms"));
+        percentiles(stack, "schedule -> broker ack", results, r -> r.ackFromIntended(), Target.NONE, Target.NONE);
+        percentiles(stack, "schedule -> handler", results, r -> r.handlerFromIntended(), Target.NONE, Target.NONE);
         figure(
                 stack,
                 "OutboxObserver.sent (insert -> ack) p50",
@@ -210,6 +143,29 @@ public final class Benchmarks {
                 " ms",
                 results,
                 r -> r.observedHandled().p99());
+    }
+
+    private void brokerAlone() {
+        report.heading("2b. The broker alone, no database, no library: " + config.latencyRate()
+                + " msg/s, open loop, " + config.window().toSeconds() + " s window after "
+                + config.warmup().toSeconds() + " s warm-up (milliseconds)");
+        for (Stack stack : config.stacks()) {
+            List<BrokerAlone.Result> results =
+                    repeat(stack, "broker alone", BrokerAlone::measure, BrokerAlone.Result::describe);
+            if (results.isEmpty()) {
+                continue;
+            }
+            figure(stack, "achieved rate", " msg/s", results, r -> r.achievedRate());
+            percentiles(stack, "send -> broker ack", results, r -> r.ackFromSend(), Target.NONE, Target.NONE);
+            percentiles(stack, "send -> consumer", results, r -> r.consumerFromSend(), Target.NONE, Target.NONE);
+            figure(
+                    stack,
+                    "schedule -> broker ack p99",
+                    " ms",
+                    results,
+                    r -> r.ackFromIntended().p99());
+        }
+        report.table();
     }
 
     private void drain() {
@@ -321,6 +277,19 @@ public final class Benchmarks {
         failures++;
         report.line("  " + stack + " " + what + " FAILED: " + e);
         e.printStackTrace();
+    }
+
+    /** Three rows for one latency: its p50, p99 and p99.9, in milliseconds. */
+    private <R> void percentiles(
+            Stack stack,
+            String name,
+            List<R> results,
+            Function<R, Latency.Percentiles> latency,
+            Target p50Target,
+            Target p99Target) {
+        figure(stack, name + " p50", " ms", results, r -> latency.apply(r).p50(), p50Target);
+        figure(stack, name + " p99", " ms", results, r -> latency.apply(r).p99(), p99Target);
+        figure(stack, name + " p99.9", " ms", results, r -> latency.apply(r).p999());
     }
 
     private <R> void figure(Stack stack, String name, String unit, List<R> results, ToDoubleFunction<R> value) {

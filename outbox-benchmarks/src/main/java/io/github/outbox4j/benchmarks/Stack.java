@@ -199,20 +199,20 @@ enum Stack {
 
         /**
          * RabbitMQ confirms a message only once a queue took it (an unroutable one comes back and is retried), so the
-         * run's topic always has a queue, also where no consumer subscribes: durable, keeping only the newest
-         * {@value Stack#SINK_QUEUE_LENGTH} messages, as the broker is shared and a drain sends a million.
+         * run's topic always has a queue, also where no consumer subscribes: durable, declared with the groups' queue
+         * arguments, keeping only the newest {@value Stack#SINK_QUEUE_LENGTH} messages, as the broker is shared and a
+         * drain sends a million.
          */
         @Override
         void prepareTopic(BenchConfig config, RunNames names, String topic) {
             try (Connection connection = rabbitMq(config).newConnection("outbox4j-benchmarks");
                     Channel channel = connection.createChannel()) {
                 channel.exchangeDeclare(names.exchange(), BuiltinExchangeType.TOPIC, true, false, null);
-                channel.queueDeclare(
-                        names.sinkQueue(),
-                        true,
-                        false,
-                        false,
-                        Map.of("x-max-length", SINK_QUEUE_LENGTH, "x-overflow", "drop-head"));
+                // the groups' kind of queue (bench.rabbitmq.queue-arguments): a confirm waits for every queue
+                Map<String, Object> arguments = new LinkedHashMap<>(rabbitMqQueueArguments(config));
+                arguments.put("x-max-length", SINK_QUEUE_LENGTH);
+                arguments.put("x-overflow", "drop-head");
+                channel.queueDeclare(names.sinkQueue(), true, false, false, arguments);
                 channel.queueBind(names.sinkQueue(), names.exchange(), topic);
             } catch (Exception e) {
                 throw new IllegalStateException("Cannot declare the run's RabbitMQ queue: " + e, e);
@@ -312,6 +312,15 @@ enum Stack {
         } catch (Exception e) {
             throw new IllegalArgumentException("OUTBOX_TEST_RABBITMQ_URI is not an AMQP URI: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code bench.rabbitmq.queue-arguments}, typed as the transport types them. */
+    static Map<String, Object> rabbitMqQueueArguments(BenchConfig config) {
+        return RabbitMqOutboxTransport.builder()
+                .uri(config.rabbitMqUri())
+                .queueArgumentsFromText(config.rabbitMqQueueArguments())
+                .build()
+                .queueArguments();
     }
 
     @Override
