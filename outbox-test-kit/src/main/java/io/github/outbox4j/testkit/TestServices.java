@@ -2,6 +2,10 @@ package io.github.outbox4j.testkit;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -28,6 +32,9 @@ import org.testcontainers.rabbitmq.RabbitMQContainer;
  *       {@value #REQUIRE_SERVICES}{@code =true} (as in CI), with a message naming the variable.
  * </ol>
  *
+ * <p>A service given by its variable must answer on its port the first time it is asked for, or the test fails at
+ * once naming the variable and the address, instead of waiting for a client's timeouts.
+ *
  * <p>Thread-safe: services are located and pools created once, under a lock, then shared by every test of the
  * JVM. The pools live as long as the JVM; tests must not close them.
  */
@@ -52,10 +59,13 @@ public final class TestServices {
     // keeps several test JVMs within the databases' default connection limits.
     private static final int POOL_SIZE = 10;
 
-    private static final Service POSTGRES = new Service(POSTGRES_URL, TestServices::startPostgres);
-    private static final Service MYSQL = new Service(MYSQL_URL, TestServices::startMySql);
-    private static final Service RABBITMQ = new Service(RABBITMQ_URI, TestServices::startRabbitMq);
-    private static final Service KAFKA = new Service(KAFKA_BOOTSTRAP, TestServices::startKafka);
+    private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
+
+    private static final Service POSTGRES = new Service(POSTGRES_URL, TestServices::startPostgres, "");
+    private static final Service MYSQL = new Service(MYSQL_URL, TestServices::startMySql, "");
+    private static final Service RABBITMQ = new Service(RABBITMQ_URI, TestServices::startRabbitMq, "");
+    private static final Service KAFKA =
+            new Service(KAFKA_BOOTSTRAP, TestServices::startKafka, " (a local broker: scripts/kafka.sh start)");
 
     private static HikariDataSource postgresPool;
     private static HikariDataSource mysqlPool;
@@ -121,6 +131,60 @@ public final class TestServices {
         throw new AssertionError("unreachable: Assumptions.abort returned");
     }
 
+    /**
+     * Fails naming {@code variable} when nothing accepts a connection at the first host and port of {@code
+     * location}. A location whose address cannot be read (several hosts in a JDBC URL, say) is left to its client.
+     */
+    static void requireAnswering(String variable, String location, String hint) {
+        InetSocketAddress address = address(location);
+        if (address == null) {
+            return;
+        }
+        try (Socket socket = new Socket()) {
+            // resolved here, so that an unknown host fails like a closed port
+            socket.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            Assertions.fail(variable + " is " + redact(location) + ", but nothing answers at " + address.getHostString()
+                    + ":" + address.getPort() + " (" + e + "): start the service" + hint
+                    + " or correct " + variable + ".");
+        }
+    }
+
+    /**
+     * The first host and port of a JDBC URL, an AMQP URI or Kafka bootstrap servers, with the service's default
+     * port where none is given; {@code null} if it cannot be read.
+     */
+    static InetSocketAddress address(String location) {
+        try {
+            if (location.startsWith("jdbc:") || location.startsWith("amqp")) {
+                URI uri = URI.create(location.startsWith("jdbc:") ? location.substring(5) : location);
+                if (uri.getHost() == null) {
+                    return null;
+                }
+                int port = uri.getPort() != -1 ? uri.getPort() : defaultPort(uri.getScheme());
+                return port == -1 ? null : InetSocketAddress.createUnresolved(uri.getHost(), port);
+            }
+            String first = location.split(",")[0].strip();
+            int colon = first.lastIndexOf(':');
+            return colon < 1
+                    ? null
+                    : InetSocketAddress.createUnresolved(
+                            first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)));
+        } catch (IllegalArgumentException e) { // includes NumberFormatException
+            return null;
+        }
+    }
+
+    private static int defaultPort(String scheme) {
+        return switch (scheme) {
+            case "postgresql" -> 5432;
+            case "mysql", "mariadb" -> 3306;
+            case "amqp" -> 5672;
+            case "amqps" -> 5671;
+            default -> -1;
+        };
+    }
+
     private static boolean dockerAvailable() {
         try {
             return DockerClientFactory.instance().isDockerAvailable();
@@ -174,17 +238,21 @@ public final class TestServices {
     private static final class Service {
         private final String variable;
         private final Supplier<String> start;
+        private final String hint;
         private String location;
 
-        Service(String variable, Supplier<String> start) {
+        Service(String variable, Supplier<String> start, String hint) {
             this.variable = variable;
             this.start = start;
+            this.hint = hint;
         }
 
         synchronized String locate() {
             if (location == null) {
                 // not remembered when it skips or fails: each test then reports the missing variable itself
-                location = TestServices.locate(variable, System.getenv(), TestServices::dockerAvailable, start);
+                String located = TestServices.locate(variable, System.getenv(), TestServices::dockerAvailable, start);
+                requireAnswering(variable, located, hint);
+                location = located;
                 log.info("{}: using {}", variable, redact(location));
             }
             return location;
