@@ -42,9 +42,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>Kafka: a producer with the settings the transport uses ({@code acks=all}, idempotence, {@code linger.ms=1}),
  * and {@value Latency#CONSUMERS} consumers of one group that commit their offsets synchronously after each poll, as
  * a consumer that must not lose a message does. RabbitMQ: persistent messages on one confirm channel, confirms
- * awaited asynchronously (never more than a few in flight at this rate), to the run's exchange with its two durable
- * queues (the sink and the group's, declared with {@code bench.rabbitmq.queue-arguments}); {@value Latency#CONSUMERS}
- * consumers on the group's queue with the transport's prefetch, each delivery acked on its own.
+ * awaited asynchronously (never more than a few in flight at this rate), to the run's exchange and the group's
+ * durable queue, the topic's only one (declared with {@code bench.rabbitmq.queue-arguments});
+ * {@value Latency#CONSUMERS} consumers on it with the transport's prefetch, each delivery acked on its own.
  */
 final class BrokerAlone {
     private static final Duration SETTLE_DEADLINE = Duration.ofSeconds(60);
@@ -74,7 +74,7 @@ final class BrokerAlone {
     private BrokerAlone() {}
 
     static Result measure(Run run) {
-        String topic = run.newTopic();
+        String topic = run.newTopic(true);
         LatencyProbe probe = new LatencyProbe();
         LongAdder consumed = new LongAdder();
         try (Client client = run.stack() == Stack.POSTGRES_KAFKA

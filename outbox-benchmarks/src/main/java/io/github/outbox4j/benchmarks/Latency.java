@@ -73,7 +73,7 @@ final class Latency {
     static Result measure(Run run) {
         BenchConfig config = run.config();
         Workload workload = run.workload();
-        String topic = run.newTopic();
+        String topic = run.newTopic(config.latencyConsumers());
         LatencyProbe probe = new LatencyProbe();
         LongAdder handledAll = new LongAdder();
         MeasuredTransport transport = run.transport();

@@ -36,7 +36,7 @@ final class Run implements AutoCloseable {
             OutboxStorageProvider.detect(run.dataSource, run.names.storageOptions(), "auto")
                     .initialize();
             run.execute(stack.ordersTableDdl(run.names.orders()));
-            stack.prepareTopic(config, run.names, run.names.topic());
+            stack.prepareTopic(config, run.names, run.names.topic(), false);
             return run;
         } catch (RuntimeException e) {
             run.close();
@@ -84,11 +84,12 @@ final class Run implements AutoCloseable {
 
     /**
      * A topic of its own for one measurement, so that its consumers do not first read what earlier measurements on
-     * this run's tables published; deleted with the run.
+     * this run's tables published; deleted with the run. {@code consumed}: a consumer group of the run will take
+     * every message sent to it, from the first.
      */
-    String newTopic() {
+    String newTopic(boolean consumed) {
         String topic = names.topic() + "." + (topics.size() + 1);
-        stack.prepareTopic(config, names, topic);
+        stack.prepareTopic(config, names, topic, consumed);
         topics.add(topic);
         return topic;
     }

@@ -80,7 +80,7 @@ enum Stack {
          * benchmarks measure.
          */
         @Override
-        void prepareTopic(BenchConfig config, RunNames names, String topic) {
+        void prepareTopic(BenchConfig config, RunNames names, String topic, boolean consumed) {
             try (Admin admin = kafkaAdmin(config)) {
                 admin.createTopics(List.of(new NewTopic(topic, KAFKA_PARTITIONS, (short) 1)))
                         .all()
@@ -198,16 +198,20 @@ enum Stack {
         }
 
         /**
-         * RabbitMQ confirms a message only once a queue took it (an unroutable one comes back and is retried), so the
-         * run's topic always has a queue, also where no consumer subscribes: durable, declared with the groups' queue
-         * arguments, keeping only the newest {@value Stack#SINK_QUEUE_LENGTH} messages, as the broker is shared and a
-         * drain sends a million.
+         * RabbitMQ confirms a message only once a queue took it (an unroutable one comes back and is retried), so a
+         * topic no consumer group takes gets a queue of the run: durable, declared with the groups' queue arguments,
+         * keeping only the newest {@value Stack#SINK_QUEUE_LENGTH} messages, as the broker is shared and a drain
+         * sends a million. A consumed topic gets none: each message would cost the broker a second persistent copy,
+         * written and then dropped, that a deployment does not have.
          */
         @Override
-        void prepareTopic(BenchConfig config, RunNames names, String topic) {
+        void prepareTopic(BenchConfig config, RunNames names, String topic, boolean consumed) {
             try (Connection connection = rabbitMq(config).newConnection("outbox4j-benchmarks");
                     Channel channel = connection.createChannel()) {
                 channel.exchangeDeclare(names.exchange(), BuiltinExchangeType.TOPIC, true, false, null);
+                if (consumed) {
+                    return;
+                }
                 // the groups' kind of queue (bench.rabbitmq.queue-arguments): a confirm waits for every queue
                 Map<String, Object> arguments = new LinkedHashMap<>(rabbitMqQueueArguments(config));
                 arguments.put("x-max-length", SINK_QUEUE_LENGTH);
@@ -294,8 +298,11 @@ enum Stack {
 
     abstract String brokerVersion(BenchConfig config);
 
-    /** Creates what messages to {@code topic} need on the broker besides what the transport declares itself. */
-    abstract void prepareTopic(BenchConfig config, RunNames names, String topic);
+    /**
+     * Creates what messages to {@code topic} need on the broker besides what the transport declares itself;
+     * {@code consumed} when a consumer group of the run takes all of them.
+     */
+    abstract void prepareTopic(BenchConfig config, RunNames names, String topic, boolean consumed);
 
     /** Deletes the run's topics, or its exchange and queues. */
     abstract void deleteBrokerResources(BenchConfig config, RunNames names, List<String> topics);

@@ -63,7 +63,7 @@ final class SustainedThroughput {
     static Result measure(Run run, boolean endToEnd) {
         BenchConfig config = run.config();
         Workload workload = run.workload();
-        String topic = run.newTopic();
+        String topic = run.newTopic(endToEnd);
         MeasuredTransport transport = run.transport();
         LongAdder handled = new LongAdder();
         try (Outbox outbox = run.outbox(transport).build()) {
