@@ -57,7 +57,8 @@ record BenchConfig(
                 stacks(property("bench.stacks", "postgres-kafka,mariadb-rabbitmq")),
                 Integer.parseInt(property("bench.repeats", "3")),
                 scale,
-                Duration.ofSeconds(Long.parseLong(property("bench.warmup", "5"))),
+                // the JIT compiler and the databases' caches still settle in the first 10-20 s of a run
+                Duration.ofSeconds(Long.parseLong(property("bench.warmup", "30"))),
                 Duration.ofSeconds(Long.parseLong(property("bench.seconds", "20"))),
                 Integer.parseInt(property("bench.clients", "16")),
                 Boolean.parseBoolean(property("bench.overhead.parts", "false")),
