@@ -21,6 +21,7 @@ final class Run implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final Workload workload;
     private final List<String> topics = new ArrayList<>();
+    private AutoCloseable sinkConsumer = () -> {};
 
     private Run(BenchConfig config, Stack stack) {
         this.config = config;
@@ -37,6 +38,7 @@ final class Run implements AutoCloseable {
                     .initialize();
             run.execute(stack.ordersTableDdl(run.names.orders()));
             stack.prepareTopic(config, run.names, run.names.topic(), false);
+            run.sinkConsumer = stack.consumeSink(config, run.names);
             return run;
         } catch (RuntimeException e) {
             run.close();
@@ -116,6 +118,11 @@ final class Run implements AutoCloseable {
             }
         } finally {
             dataSource.close();
+            try {
+                sinkConsumer.close();
+            } catch (Exception e) {
+                Log.detail("could not stop the sink's consumer: " + e);
+            }
             topics.add(names.topic());
             stack.deleteBrokerResources(config, names, topics);
         }

@@ -4,9 +4,11 @@ import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
 import io.github.outbox4j.kafka.KafkaOutboxTransport;
 import io.github.outbox4j.rabbitmq.RabbitMqOutboxTransport;
 import io.github.outbox4j.spi.OutboxTransport;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -200,9 +202,9 @@ enum Stack {
         /**
          * RabbitMQ confirms a message only once a queue took it (an unroutable one comes back and is retried), so a
          * topic no consumer group takes gets a queue of the run: durable, declared with the groups' queue arguments,
-         * keeping only the newest {@value Stack#SINK_QUEUE_LENGTH} messages, as the broker is shared and a drain
-         * sends a million. A consumed topic gets none: each message would cost the broker a second persistent copy,
-         * written and then dropped, that a deployment does not have.
+         * consumed by {@link #consumeSink}, and kept to the newest {@value Stack#SINK_QUEUE_LENGTH} messages should
+         * that consumer fall behind, as the broker is shared and a drain sends a million. A consumed topic gets none:
+         * each message would cost the broker a second persistent copy that a deployment does not have.
          */
         @Override
         void prepareTopic(BenchConfig config, RunNames names, String topic, boolean consumed) {
@@ -220,6 +222,27 @@ enum Stack {
                 channel.queueBind(names.sinkQueue(), names.exchange(), topic);
             } catch (Exception e) {
                 throw new IllegalStateException("Cannot declare the run's RabbitMQ queue: " + e, e);
+            }
+        }
+
+        /**
+         * A consumer with automatic acknowledgment on the run's queue: the broker delivers and deletes each message
+         * as it would for a deployment's consumer, instead of keeping it until the queue's length limit drops it.
+         */
+        @Override
+        AutoCloseable consumeSink(BenchConfig config, RunNames names) {
+            try {
+                Connection connection = rabbitMq(config).newConnection("outbox4j-benchmarks-sink");
+                try {
+                    Channel channel = connection.createChannel();
+                    channel.basicConsume(names.sinkQueue(), true, new DefaultConsumer(channel));
+                    return connection::close;
+                } catch (IOException | RuntimeException e) {
+                    connection.close();
+                    throw e;
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("Cannot consume the run's RabbitMQ queue: " + e, e);
             }
         }
 
@@ -303,6 +326,14 @@ enum Stack {
      * {@code consumed} when a consumer group of the run takes all of them.
      */
     abstract void prepareTopic(BenchConfig config, RunNames names, String topic, boolean consumed);
+
+    /**
+     * Takes what the topics no consumer group takes are sent, as a deployment's consumers would, until closed; Kafka
+     * keeps its log either way.
+     */
+    AutoCloseable consumeSink(BenchConfig config, RunNames names) {
+        return () -> {};
+    }
 
     /** Deletes the run's topics, or its exchange and queues. */
     abstract void deleteBrokerResources(BenchConfig config, RunNames names, List<String> topics);
