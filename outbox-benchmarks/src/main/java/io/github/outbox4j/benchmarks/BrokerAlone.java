@@ -103,14 +103,14 @@ final class BrokerAlone {
             client.send(id, headers, body);
         };
         try (Load.OpenLoop loop = new Load.OpenLoop(config.clients())) {
-            loop.run(config.latencyRate(), config.warmup(), send, () -> {});
-            long warmupScheduled = loop.scheduled();
-            probe.measureFrom(System.nanoTime());
-            long start = System.nanoTime();
-            loop.run(config.latencyRate(), config.window(), send, () -> {});
-            loop.awaitCompletion(SETTLE_DEADLINE);
-            double achieved = (loop.completed() - warmupScheduled) / ((System.nanoTime() - start) / 1e9);
-            long measured = loop.scheduled() - warmupScheduled;
+            Load.OpenLoop.Window window = loop.warmUpThenMeasure(
+                    config.latencyRate(),
+                    config.warmup(),
+                    config.window(),
+                    send,
+                    () -> probe.measureFrom(System.nanoTime()),
+                    SETTLE_DEADLINE);
+            long measured = window.scheduled();
             if (!Await.until(
                     () -> probe.acknowledgedCount() >= measured && probe.handledCount() >= measured, SETTLE_DEADLINE)) {
                 throw new IllegalStateException("not every message arrived: acknowledged " + probe.acknowledgedCount()
@@ -120,7 +120,7 @@ final class BrokerAlone {
                     Percentiles.of(probe.ackFromCommit),
                     Percentiles.of(probe.handlerFromCommit),
                     Percentiles.of(probe.ackFromIntended),
-                    Math.min(achieved, config.latencyRate()));
+                    Math.min(window.achievedRate(), config.latencyRate()));
         }
     }
 

@@ -107,14 +107,14 @@ final class Latency {
                     Map.of(LatencyProbe.INTENDED, Long.toString(intended)),
                     id -> probe.committed(id, System.nanoTime()));
             try (Load.OpenLoop loop = new Load.OpenLoop(config.clients())) {
-                loop.run(config.latencyRate(), config.warmup(), transaction, () -> {});
-                long warmupScheduled = loop.scheduled();
-                probe.measureFrom(System.nanoTime());
-                long start = System.nanoTime();
-                loop.run(config.latencyRate(), config.window(), transaction, () -> {});
-                loop.awaitCompletion(SETTLE_DEADLINE);
-                double achieved = (loop.completed() - warmupScheduled) / ((System.nanoTime() - start) / 1e9);
-                long measured = loop.scheduled() - warmupScheduled;
+                Load.OpenLoop.Window window = loop.warmUpThenMeasure(
+                        config.latencyRate(),
+                        config.warmup(),
+                        config.window(),
+                        transaction,
+                        () -> probe.measureFrom(System.nanoTime()),
+                        SETTLE_DEADLINE);
+                long measured = window.scheduled();
                 if (!Await.until(
                         () -> probe.acknowledgedCount() >= measured && (!consumers || probe.handledCount() >= measured),
                         SETTLE_DEADLINE)) {
@@ -128,7 +128,7 @@ final class Latency {
                         Percentiles.of(probe.handlerFromIntended),
                         Percentiles.of(probe.observedSent),
                         Percentiles.of(probe.observedHandled),
-                        Math.min(achieved, config.latencyRate()),
+                        Math.min(window.achievedRate(), config.latencyRate()),
                         storage.describe());
             }
         }

@@ -120,6 +120,30 @@ final class Load {
             }
         }
 
+        /** What {@link #warmUpThenMeasure} measured: the rate completed in the window, and how many it scheduled. */
+        record Window(double achievedRate, long scheduled) {}
+
+        /**
+         * Runs {@code warmup}, calls {@code atWindowStart}, runs {@code window}, and waits at most {@code settle} for
+         * every scheduled transaction to finish (throwing the first failure).
+         */
+        Window warmUpThenMeasure(
+                int rate,
+                Duration warmup,
+                Duration window,
+                Transaction transaction,
+                Runnable atWindowStart,
+                Duration settle) {
+            run(rate, warmup, transaction, () -> {});
+            long warmupScheduled = scheduled;
+            atWindowStart.run();
+            long start = System.nanoTime();
+            run(rate, window, transaction, () -> {});
+            awaitCompletion(settle);
+            double achieved = (completed() - warmupScheduled) / ((System.nanoTime() - start) / 1e9);
+            return new Window(achieved, scheduled - warmupScheduled);
+        }
+
         long scheduled() {
             return scheduled;
         }
