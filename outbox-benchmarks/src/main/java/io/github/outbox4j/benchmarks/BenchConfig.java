@@ -22,7 +22,7 @@ record BenchConfig(
         List<Stack> stacks,
         int repeats,
         double scale,
-        Duration warmup,
+        WarmUp warmUp,
         Duration window,
         int clients,
         boolean overheadParts,
@@ -57,8 +57,10 @@ record BenchConfig(
                 stacks(property("bench.stacks", "postgres-kafka,mariadb-rabbitmq")),
                 Integer.parseInt(property("bench.repeats", "3")),
                 scale,
-                // the JIT compiler and the databases' caches still settle in the first 10-20 s of a run
-                Duration.ofSeconds(Long.parseLong(property("bench.warmup", "30"))),
+                // the databases' caches settle in 10-20 s; the JIT compiler, on 2 busy cores, in 40-70 s
+                new WarmUp(
+                        Duration.ofSeconds(Long.parseLong(property("bench.warmup", "30"))),
+                        Duration.ofSeconds(Long.parseLong(property("bench.warmup.max", "180")))),
                 Duration.ofSeconds(Long.parseLong(property("bench.seconds", "20"))),
                 Integer.parseInt(property("bench.clients", "16")),
                 Boolean.parseBoolean(property("bench.overhead.parts", "false")),
@@ -94,7 +96,7 @@ record BenchConfig(
     /** A line for the report's header. */
     String describe() {
         return "scenarios " + scenarios + ", stacks " + stacks + ", repeats " + repeats + ", scale " + scale
-                + ", warmup " + warmup.toSeconds() + " s, window " + window.toSeconds() + " s, clients " + clients
+                + ", warm-up " + warmUp.describe() + ", window " + window.toSeconds() + " s, clients " + clients
                 + ", drain " + drainMessages + " messages, growth " + growthRows + " rows, latency rate "
                 + latencyRate + "/s" + (latencyConsumers ? "" : " without consumers") + ", sustained rates "
                 + Arrays.toString(sustainedRates) + " msg/s for "

@@ -69,8 +69,8 @@ public final class Benchmarks {
 
     private void overhead() {
         report.heading("1. Publish overhead: " + config.clients() + " clients, closed loop, "
-                + config.window().toSeconds() + " s window after "
-                + config.warmup().toSeconds() + " s warm-up");
+                + config.window().toSeconds() + " s window after a warm-up of "
+                + config.warmUp().describe());
         for (Stack stack : config.stacks()) {
             List<PublishOverhead.Result> results =
                     repeat(stack, "overhead", PublishOverhead::measure, PublishOverhead.Result::describe);
@@ -97,8 +97,8 @@ public final class Benchmarks {
         report.heading("2. Latency at " + config.latencyRate() + " msg/s"
                 + (config.latencyConsumers() ? "" : " (no consumers)")
                 + ", open loop, "
-                + config.window().toSeconds() + " s window after "
-                + config.warmup().toSeconds() + " s warm-up (milliseconds)");
+                + config.window().toSeconds() + " s window after a warm-up of "
+                + config.warmUp().describe() + " (milliseconds)");
         for (Stack stack : config.stacks()) {
             List<Latency.Result> results = repeat(stack, "latency", Latency::measure, Latency.Result::describe);
             latencyFigures(stack, results);
@@ -147,8 +147,8 @@ public final class Benchmarks {
 
     private void brokerAlone() {
         report.heading("2b. The broker alone, no database, no library: " + config.latencyRate()
-                + " msg/s, open loop, " + config.window().toSeconds() + " s window after "
-                + config.warmup().toSeconds() + " s warm-up (milliseconds)");
+                + " msg/s, open loop, " + config.window().toSeconds() + " s window after a warm-up of "
+                + config.warmUp().describe() + " (milliseconds)");
         for (Stack stack : config.stacks()) {
             List<BrokerAlone.Result> results =
                     repeat(stack, "broker alone", BrokerAlone::measure, BrokerAlone.Result::describe);
@@ -262,9 +262,12 @@ public final class Benchmarks {
         for (int repeat = 1; repeat <= config.repeats(); repeat++) {
             String load = MachineInfo.loadAverage();
             Log.progress(stack + " " + scenario + " #" + repeat + ", load average " + load);
+            config.warmUp().takeSummary(); // forget what a failed repeat left
             try (Run run = Run.open(config, stack)) {
                 R result = measurement.apply(run);
-                report.line("  " + stack + " #" + repeat + " (load " + load + "): " + describe.apply(result));
+                String warmUps = config.warmUp().takeSummary();
+                report.line("  " + stack + " #" + repeat + " (load " + load + "): " + describe.apply(result)
+                        + (warmUps.isEmpty() ? "" : "; " + warmUps));
                 results.add(result);
             } catch (RuntimeException e) {
                 failed(stack, scenario + " #" + repeat, e);

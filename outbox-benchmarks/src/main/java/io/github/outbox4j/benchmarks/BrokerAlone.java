@@ -105,7 +105,7 @@ final class BrokerAlone {
         try (Load.OpenLoop loop = new Load.OpenLoop(config.clients())) {
             Load.OpenLoop.Window window = loop.warmUpThenMeasure(
                     config.latencyRate(),
-                    config.warmup(),
+                    config.warmUp(),
                     config.window(),
                     send,
                     () -> probe.measureFrom(System.nanoTime()),

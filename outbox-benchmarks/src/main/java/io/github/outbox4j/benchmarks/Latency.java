@@ -109,7 +109,7 @@ final class Latency {
             try (Load.OpenLoop loop = new Load.OpenLoop(config.clients())) {
                 Load.OpenLoop.Window window = loop.warmUpThenMeasure(
                         config.latencyRate(),
-                        config.warmup(),
+                        config.warmUp(),
                         config.window(),
                         transaction,
                         () -> probe.measureFrom(System.nanoTime()),

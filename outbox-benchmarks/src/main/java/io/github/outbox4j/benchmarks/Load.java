@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -21,22 +22,23 @@ final class Load {
     }
 
     /**
-     * Closed loop: {@code clients} threads each run transactions back to back for {@code warmup + window}.
+     * Closed loop: {@code clients} threads each run transactions back to back, through the warm-up and then for
+     * {@code window}.
      *
      * @return transactions per second completed within the window
      */
-    static double closedLoop(int clients, Duration warmup, Duration window, Transaction transaction) {
+    static double closedLoop(int clients, WarmUp warmUp, Duration window, Transaction transaction) {
         LongAdder completed = new LongAdder();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        long start = System.nanoTime();
-        long windowStart = start + warmup.toNanos();
-        long end = windowStart + window.toNanos();
+        // both set once warm: until then the clients run on and count nothing
+        AtomicLong windowStart = new AtomicLong(Long.MAX_VALUE);
+        AtomicLong end = new AtomicLong(Long.MAX_VALUE);
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             Thread thread = new Thread(
                     () -> {
                         long now;
-                        while ((now = System.nanoTime()) < end && failure.get() == null) {
+                        while ((now = System.nanoTime()) < end.get() && failure.get() == null) {
                             try {
                                 transaction.run(now);
                             } catch (Throwable e) {
@@ -44,7 +46,7 @@ final class Load {
                                 return;
                             }
                             long finished = System.nanoTime();
-                            if (finished >= windowStart && finished < end) {
+                            if (finished >= windowStart.get() && finished < end.get()) {
                                 completed.increment();
                             }
                         }
@@ -53,6 +55,15 @@ final class Load {
             threads.add(thread);
             thread.start();
         }
+        warmUp.run(step -> {
+            // the clients run on their own: the warm-up only waits, and ends with a client's failure
+            pause(step);
+            throwIfFailed(failure);
+        });
+        warmUp.windowStarts();
+        long start = System.nanoTime();
+        windowStart.set(start);
+        end.set(start + window.toNanos());
         for (Thread thread : threads) {
             try {
                 thread.join();
@@ -61,10 +72,23 @@ final class Load {
                 throw new IllegalStateException("interrupted", e);
             }
         }
+        warmUp.windowEnds();
+        throwIfFailed(failure);
+        return completed.sum() / (window.toNanos() / 1e9);
+    }
+
+    private static void pause(Duration duration) {
+        long end = System.nanoTime() + duration.toNanos();
+        long left;
+        while ((left = end - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    private static void throwIfFailed(AtomicReference<Throwable> failure) {
         if (failure.get() != null) {
             throw new IllegalStateException("A transaction failed: " + failure.get(), failure.get());
         }
-        return completed.sum() / (window.toNanos() / 1e9);
     }
 
     /**
@@ -124,21 +148,23 @@ final class Load {
         record Window(double achievedRate, long scheduled) {}
 
         /**
-         * Runs {@code warmup}, calls {@code atWindowStart}, runs {@code window}, and waits at most {@code settle} for
-         * every scheduled transaction to finish (throwing the first failure).
+         * Runs the schedule through {@code warmUp}, calls {@code atWindowStart}, runs {@code window}, and waits at most
+         * {@code settle} for every scheduled transaction to finish (throwing the first failure).
          */
         Window warmUpThenMeasure(
                 int rate,
-                Duration warmup,
+                WarmUp warmUp,
                 Duration window,
                 Transaction transaction,
                 Runnable atWindowStart,
                 Duration settle) {
-            run(rate, warmup, transaction, () -> {});
+            warmUp.run(step -> run(rate, step, transaction, () -> {}));
             long warmupScheduled = scheduled;
             atWindowStart.run();
+            warmUp.windowStarts();
             long start = System.nanoTime();
             run(rate, window, transaction, () -> {});
+            warmUp.windowEnds();
             awaitCompletion(settle);
             double achieved = (completed() - warmupScheduled) / ((System.nanoTime() - start) / 1e9);
             return new Window(achieved, scheduled - warmupScheduled);

@@ -81,7 +81,7 @@ final class PublishOverhead {
 
         Log.detail("plain Java, hand-written rows");
         double plainHandWritten = Load.closedLoop(
-                config.clients(), config.warmup(), config.window(), intended -> workload.payByHand(run.dataSource()));
+                config.clients(), config.warmUp(), config.window(), intended -> workload.payByHand(run.dataSource()));
 
         Log.detail("plain Java, Outbox.publisher(Connection)");
         Dispatched plain = publishThroughStartedOutbox(run, run.transport());
@@ -98,12 +98,12 @@ final class PublishOverhead {
             Log.detail("Spring Boot, @Transactional with hand-written rows");
             springHandWritten = Load.closedLoop(
                     config.clients(),
-                    config.warmup(),
+                    config.warmUp(),
                     config.window(),
                     intended -> handWritten.pay(workload.nextOrderId()));
             Log.detail("Spring Boot, @TransactionalPublish");
             LongAdder springPublished = new LongAdder();
-            springOutbox = Load.closedLoop(config.clients(), config.warmup(), config.window(), intended -> {
+            springOutbox = Load.closedLoop(config.clients(), config.warmUp(), config.window(), intended -> {
                 payments.pay(workload.nextOrderId());
                 springPublished.increment();
             });
@@ -127,7 +127,7 @@ final class PublishOverhead {
         try (Outbox outbox = run.outbox(run.transport()).build()) {
             notStarted = Load.closedLoop(
                     config.clients(),
-                    config.warmup(),
+                    config.warmUp(),
                     config.window(),
                     intended ->
                             workload.pay(run.dataSource(), outbox, run.names().topic(), Map.of(), id -> {}));
@@ -150,7 +150,7 @@ final class PublishOverhead {
             outbox.start();
             double rate = Load.closedLoop(
                     config.clients(),
-                    config.warmup(),
+                    config.warmUp(),
                     config.window(),
                     intended -> run.workload()
                             .pay(run.dataSource(), outbox, run.names().topic(), Map.of(), id -> published.increment()));
