@@ -57,7 +57,7 @@ final class Load {
         }
         warmUp.run(step -> {
             // the clients run on their own: the warm-up only waits, and ends with a client's failure
-            pause(step);
+            parkUntil(System.nanoTime() + step.toNanos());
             throwIfFailed(failure);
         });
         warmUp.windowStarts();
@@ -77,10 +77,10 @@ final class Load {
         return completed.sum() / (window.toNanos() / 1e9);
     }
 
-    private static void pause(Duration duration) {
-        long end = System.nanoTime() + duration.toNanos();
+    /** Returns at {@code deadline} ({@link System#nanoTime()}), not before. */
+    private static void parkUntil(long deadline) {
         long left;
-        while ((left = end - System.nanoTime()) > 0) {
+        while ((left = deadline - System.nanoTime()) > 0) {
             LockSupport.parkNanos(left);
         }
     }
@@ -123,10 +123,7 @@ final class Load {
             long nextTick = start + 1_000_000_000L;
             for (long i = 0; i < count; i++) {
                 long intended = start + i * period;
-                long wait;
-                while ((wait = intended - System.nanoTime()) > 0) {
-                    LockSupport.parkNanos(wait);
-                }
+                parkUntil(intended);
                 clients.execute(() -> {
                     try {
                         transaction.run(intended);

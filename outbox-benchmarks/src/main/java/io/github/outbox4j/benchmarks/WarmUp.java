@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 
 /**
  * How long a load runs before its window: at least {@code least}, then on until the JIT compiler is quiet, at most
- * {@code most}. On two busy cores the JIT still compiles the library's and the drivers' code 40-60 s after the start:
+ * {@code most}. On two busy cores the JIT still compiles the library's and the drivers' code 40-70 s after the start:
  * a window opened after a fixed 30 s shared the machine with it (its threads used 8-25 % of the two cores), which is
  * not what a service that has been running for a while sees.
  *
